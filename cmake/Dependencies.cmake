@@ -1,0 +1,19 @@
+# Every dependency is a Debian package (scripts/install-deps.sh); docs/dependencies.md says why each is here.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Torch REQUIRED)
+
+pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
+pkg_check_modules(FFTW REQUIRED IMPORTED_TARGET fftw3 fftw3f)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
+pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+pkg_check_modules(ESPEAK REQUIRED IMPORTED_TARGET espeak-ng)
+
+# Torch's exported flags carry -D_GLIBCXX_USE_CXX11_ABI and friends; keep them to torch's consumers.
+message(STATUS "symp: torch ${Torch_VERSION} (${TORCH_LIBRARIES})")

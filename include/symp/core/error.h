@@ -1,0 +1,53 @@
+#pragma once
+// Errors in symp are exceptions that carry their context ("file.jsonl:12: field 'valence': not a number").
+// The library throws; only tools/symp/main.cpp catches, prints one line and picks the exit code:
+// a UsageError (bad option or configuration) exits 2, every other error exits 1.
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace symp {
+
+enum class ErrorKind {
+  Usage,    // a bad option or configuration value: exit 2
+  Input,    // a bad input file, record or field: exit 1
+  Runtime,  // anything else that went wrong while working: exit 1
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+  // The same error with "context: " put in front of its message.
+  Error with_context(const std::string& context) const {
+    return Error(kind_, context + ": " + what());
+  }
+
+ private:
+  ErrorKind kind_;
+};
+
+struct UsageError : Error {
+  explicit UsageError(const std::string& message) : Error(ErrorKind::Usage, message) {}
+};
+struct InputError : Error {
+  explicit InputError(const std::string& message) : Error(ErrorKind::Input, message) {}
+};
+struct RuntimeError : Error {
+  explicit RuntimeError(const std::string& message) : Error(ErrorKind::Runtime, message) {}
+};
+
+// Runs fn(); an Error escaping it is rethrown with `context` in front (the kind is kept), and any other
+// std::exception becomes a RuntimeError with the same context.
+template <class Fn>
+auto with_context(const std::string& context, Fn&& fn) -> decltype(fn()) {
+  try {
+    return std::forward<Fn>(fn)();
+  } catch (const Error& e) {
+    throw e.with_context(context);
+  } catch (const std::exception& e) {
+    throw RuntimeError(context + ": " + e.what());
+  }
+}
+
+}  // namespace symp

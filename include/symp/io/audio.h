@@ -1,0 +1,40 @@
+#pragma once
+// Audio in and out through libsndfile (WAV, FLAC and whatever else it reads), mono downmix, and
+// resampling through soxr. Samples are float in [-1, 1].
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace symp::io {
+
+struct Audio {
+  std::vector<float> samples;  // mono
+  int sample_rate = 0;         // Hz
+  double duration() const { return sample_rate > 0 ? double(samples.size()) / sample_rate : 0.0; }
+};
+
+struct AudioInfo {
+  int sample_rate = 0;
+  int channels = 0;
+  int64_t frames = 0;
+  std::string format;  // e.g. "WAV PCM_16"
+  double duration() const { return sample_rate > 0 ? double(frames) / sample_rate : 0.0; }
+};
+
+// Reads the header only. InputError naming the file for a missing, unreadable, empty or truncated file.
+AudioInfo probe_audio(const std::string& path);
+
+// Reads a file, downmixes to mono (mean of the channels) and, when target_rate > 0 and differs from the
+// file's rate, resamples to it. Same errors as probe_audio(), plus non-finite samples.
+Audio read_audio(const std::string& path, int target_rate = 0);
+
+enum class SampleFormat { Pcm16, Float32 };
+
+// Writes mono WAV (16-bit PCM by default; samples are clipped to [-1, 1]) atomically: a temporary file
+// renamed over the target, so an interrupted write never leaves a truncated file.
+void write_wav(const std::string& path, const Audio& audio, SampleFormat format = SampleFormat::Pcm16);
+
+// High-quality resampling (soxr, "HQ" recipe). Returns the input unchanged when the rates are equal.
+std::vector<float> resample(const std::vector<float>& samples, int from_rate, int to_rate);
+
+}  // namespace symp::io

@@ -1,0 +1,48 @@
+#pragma once
+// JSON and JSONL files (manifests, metrics, configs). Reading reports a malformed line as file:line;
+// whole-file writes are atomic; JsonlAppender appends one record at a time for resumable jobs.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace symp::io {
+
+using Json = nlohmann::json;
+
+Json read_json(const std::string& path);
+void write_json_atomic(const std::string& path, const Json& value, int indent = 2);
+
+// Calls fn(record, line_number) for each non-blank line. InputError "path:line: ..." for a line that is
+// not a JSON object. With tolerate_torn_tail, a last line without its newline that fails to parse (a
+// write interrupted by a crash) is skipped with a warning instead.
+void for_each_jsonl(const std::string& path, const std::function<void(const Json&, size_t)>& fn,
+                    bool tolerate_torn_tail = false);
+std::vector<Json> read_jsonl(const std::string& path, bool tolerate_torn_tail = false);
+void write_jsonl_atomic(const std::string& path, const std::vector<Json>& records);
+
+// Appends records, one line each, flushed (and fsync'd) per record. Opening an existing file first cuts
+// a torn last line left by a crash, so the file always ends with a complete record.
+class JsonlAppender {
+ public:
+  explicit JsonlAppender(const std::string& path, bool sync_each = true);
+  ~JsonlAppender();
+  JsonlAppender(const JsonlAppender&) = delete;
+  JsonlAppender& operator=(const JsonlAppender&) = delete;
+  void append(const Json& record);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool sync_each_;
+};
+
+// Field access with errors naming the context and the field: "manifest.jsonl:3: field 'valence': ...".
+const Json& require_field(const Json& object, const std::string& key, const std::string& context);
+double require_number(const Json& object, const std::string& key, const std::string& context);
+std::string require_string(const Json& object, const std::string& key, const std::string& context);
+
+}  // namespace symp::io

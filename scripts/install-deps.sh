@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages symp builds and tests against; skips what is already present.
+# Idempotent: safe to run again. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev libgloo-dev          # tensors, autograd, c10d (Gloo headers are included by c10d's)
+  libopenblas0-pthread              # optimised BLAS: Debian's libtorch is ~14x slower on reference BLAS
+  libcli11-dev nlohmann-json3-dev libfmt-dev catch2
+  libsentencepiece-dev              # text tokenizer for the embedded model
+  libsndfile1-dev libsoxr-dev       # audio I/O and resampling
+  libfftw3-dev                      # FFTs for prosody and mel features
+  libespeak-ng-dev espeak-ng        # embedded TTS backend
+  libcurl4-openssl-dev              # OpenAI-compatible HTTP clients
+  libcpp-httplib-dev                # loopback HTTP servers in tests
+  libpcre2-dev                      # GLM-4 pre-tokenisation regex
+  libplplot-dev plplot-driver-cairo # PNG plots
+  praat alsa-utils                  # accuracy references for eval-prosody tests
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "install-deps: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present" >&2
+fi
