@@ -22,7 +22,8 @@ struct GlobalOptions {
 using Runner = std::function<int(const GlobalOptions&)>;
 
 struct Command {
-  std::string name;
+  std::string name;    // as typed: "affect", or "speech" under parent "tokenize"
+  std::string parent;  // "" for a top-level command; else the group it lives under (created on demand)
   std::string description;
   int order;  // position in `symp --help`
   // Adds the subcommand's options to `app` and returns the runner bound to them.
@@ -38,8 +39,15 @@ void save_effective_config(const CLI::App& command_app, const std::string& out_d
 
 }  // namespace symp::cli
 
-#define SYMP_COMMAND(ident, name, order, description, setup_fn)                         \
-  namespace {                                                                           \
-  [[maybe_unused]] const bool symp_command_registered_##ident =                         \
-      ::symp::cli::register_command({name, description, order, setup_fn});               \
+// Registers a top-level command:  SYMP_COMMAND(affect, "affect", 10, "Describe a VA point", setup)
+#define SYMP_COMMAND(ident, name, order, description, setup_fn)                  \
+  namespace {                                                                    \
+  [[maybe_unused]] const bool symp_command_registered_##ident =                  \
+      ::symp::cli::register_command({name, "", description, order, setup_fn});    \
+  }
+// Registers a command inside a group:  SYMP_SUBCOMMAND(tok_fit, "tokenize", "fit", 1, "...", setup)
+#define SYMP_SUBCOMMAND(ident, parent, name, order, description, setup_fn)       \
+  namespace {                                                                    \
+  [[maybe_unused]] const bool symp_command_registered_##ident =                  \
+      ::symp::cli::register_command({name, parent, description, order, setup_fn}); \
   }
