@@ -1,0 +1,43 @@
+#include "fft.h"
+
+#include "symp/core/error.h"
+
+#include <fftw3.h>
+
+#include <mutex>
+
+namespace symp::prosody::detail {
+namespace {
+std::mutex& planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+}  // namespace
+
+RealFft::RealFft(int n) : n_(n) {
+  if (n < 2) throw RuntimeError("FFT size must be at least 2");
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  real_ = fftw_alloc_real(static_cast<size_t>(n));
+  auto* spec = fftw_alloc_complex(static_cast<size_t>(n / 2 + 1));
+  spectrum_ = reinterpret_cast<std::complex<double>*>(spec);  // layout-compatible (FFTW manual 4.1.1)
+  forward_plan_ = fftw_plan_dft_r2c_1d(n, real_, spec, FFTW_ESTIMATE);
+  backward_plan_ = fftw_plan_dft_c2r_1d(n, spec, real_, FFTW_ESTIMATE);
+  if (!real_ || !spec || !forward_plan_ || !backward_plan_) throw RuntimeError("FFTW could not plan an FFT");
+}
+
+RealFft::~RealFft() {
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  if (forward_plan_) fftw_destroy_plan(static_cast<fftw_plan>(forward_plan_));
+  if (backward_plan_) fftw_destroy_plan(static_cast<fftw_plan>(backward_plan_));
+  fftw_free(real_);
+  fftw_free(spectrum_);
+}
+
+void RealFft::forward() {
+  fftw_execute(static_cast<fftw_plan>(forward_plan_));
+}
+void RealFft::backward() {
+  fftw_execute(static_cast<fftw_plan>(backward_plan_));
+}
+
+}  // namespace symp::prosody::detail

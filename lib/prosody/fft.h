@@ -1,0 +1,30 @@
+#pragma once
+// Internal to lib/prosody: a real FFT of one size through FFTW (double precision), with its own
+// aligned buffers so that each worker thread holds one and executes it without locking. Planning is
+// serialised because FFTW's planner is not thread-safe.
+#include <complex>
+
+namespace symp::prosody::detail {
+
+class RealFft {
+ public:
+  explicit RealFft(int n);
+  ~RealFft();
+  RealFft(const RealFft&) = delete;
+  RealFft& operator=(const RealFft&) = delete;
+
+  int size() const { return n_; }
+  double* real() { return real_; }                        // n values
+  std::complex<double>* spectrum() { return spectrum_; }  // n / 2 + 1 bins
+  void forward();                                         // real() -> spectrum()
+  void backward();  // spectrum() -> real(), unnormalised (a forward-backward pair scales by n)
+
+ private:
+  int n_;
+  double* real_ = nullptr;
+  std::complex<double>* spectrum_ = nullptr;
+  void* forward_plan_ = nullptr;
+  void* backward_plan_ = nullptr;
+};
+
+}  // namespace symp::prosody::detail
