@@ -1,0 +1,59 @@
+#include "symp/affect/condition.h"
+
+#include <fmt/format.h>
+
+#include "symp/core/error.h"
+
+namespace symp::affect {
+
+std::string ConditionOptions::source() const {
+  if (!emotion.empty()) return "emotion";
+  if (!va.empty()) return "va";
+  if (!interpolate.empty()) return "interpolate";
+  if (!taxonomy.empty() || !probs.empty()) return "sensor";
+  return "none";
+}
+
+void ConditionOptions::validate() const {
+  const int set = int(!emotion.empty()) + int(!va.empty()) + int(!interpolate.empty()) +
+                  int(!taxonomy.empty() || !probs.empty()) + int(none);
+  if (set > 1) throw UsageError("give one condition: --emotion, --va, --interpolate, --taxonomy/--probs or --none");
+  if (!interpolate.empty() && !(t >= 0.0 && t <= 1.0)) {
+    throw UsageError(fmt::format("--t: must be in [0, 1] with --interpolate, got {}", t));
+  }
+  if (interpolate.empty() && t != -1.0) throw UsageError("--t: only meaningful with --interpolate");
+  if (taxonomy.empty() != probs.empty()) throw UsageError("--taxonomy and --probs go together");
+  if (!(noise_sigma >= 0.0)) throw UsageError(fmt::format("--va-noise: must be >= 0, got {}", noise_sigma));
+}
+
+Condition resolve_condition(const ConditionOptions& options, Rng& rng, const AnchorSet& anchors) {
+  options.validate();
+  Condition c;
+  c.source = options.source();
+  if (c.source == "emotion") {
+    const auto& a = anchors.find(options.emotion);
+    c.requested = a.va;
+    c.label = a.name;
+  } else if (c.source == "va") {
+    c.requested = parse_va(options.va);
+    c.label = fmt::format("va({:.2f},{:.2f})", c.requested->valence, c.requested->arousal);
+  } else if (c.source == "interpolate") {
+    const auto comma = options.interpolate.find(',');
+    if (comma == std::string::npos) throw UsageError("--interpolate: expected two emotions 'A,B'");
+    const auto& a = anchors.find(options.interpolate.substr(0, comma));
+    const auto& b = anchors.find(options.interpolate.substr(comma + 1));
+    c.requested = interpolate(a.va, b.va, options.t);
+    c.label = fmt::format("{}->{}@{:g}", a.name, b.name, options.t);
+  } else if (c.source == "sensor") {
+    const auto tax = load_taxonomy(options.taxonomy, anchors);
+    c.requested = fuse(tax, parse_probs(options.probs)).va;
+    c.label = tax.name;
+  } else {
+    c.label = "N/A";
+  }
+  c.used = c.requested;
+  if (c.requested && options.noise_sigma > 0.0) c.used = add_noise(*c.requested, options.noise_sigma, rng);
+  return c;
+}
+
+}  // namespace symp::affect

@@ -1,0 +1,141 @@
+#include "symp/io/audio.h"
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+
+namespace symp::io {
+namespace {
+
+struct SndFile {
+  SNDFILE* handle = nullptr;
+  SF_INFO info{};
+  ~SndFile() {
+    if (handle) sf_close(handle);
+  }
+};
+
+uint32_t le32(const unsigned char* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
+
+// libsndfile quietly reads what is there when a WAV's data chunk is cut short. A truncated file is an
+// interrupted write, so say so: the data chunk must fit in the file (streaming writers' 0 / 0xFFFFFFFF
+// "unknown size" markers are accepted).
+void check_wav_not_truncated(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char header[12];
+  if (!in.read(reinterpret_cast<char*>(header), 12)) return;
+  if (std::memcmp(header, "RIFF", 4) != 0 || std::memcmp(header + 8, "WAVE", 4) != 0) return;
+  const auto file_size = static_cast<uint64_t>(fs::file_size(path));
+  uint64_t pos = 12;
+  unsigned char chunk[8];
+  while (in.seekg(static_cast<std::streamoff>(pos)) && in.read(reinterpret_cast<char*>(chunk), 8)) {
+    const uint32_t size = le32(chunk + 4);
+    if (std::memcmp(chunk, "data", 4) == 0) {
+      if (size == 0 || size == 0xFFFFFFFFu) return;
+      if (pos + 8 + size > file_size) {
+        throw InputError(fmt::format("{}: truncated WAV: the data chunk declares {} bytes but the file holds {}", path,
+                                     size, file_size - pos - 8));
+      }
+      return;
+    }
+    pos += 8 + size + (size & 1);
+  }
+}
+
+void open_snd(const std::string& path, SndFile& f) {
+  if (!fs::exists(path)) throw InputError(path + ": no such audio file");
+  if (fs::is_directory(path)) throw InputError(path + ": is a folder, not an audio file");
+  if (fs::file_size(path) == 0) throw InputError(path + ": empty file");
+  f.handle = sf_open(path.c_str(), SFM_READ, &f.info);
+  if (!f.handle) throw InputError(fmt::format("{}: not a readable audio file ({})", path, sf_strerror(nullptr)));
+  if (f.info.frames <= 0) throw InputError(path + ": the audio holds no samples");
+  if (f.info.samplerate <= 0 || f.info.channels <= 0) throw InputError(path + ": invalid sample rate or channel count");
+  check_wav_not_truncated(path);
+}
+
+std::string format_name(int format) {
+  SF_FORMAT_INFO major{}, sub{};
+  major.format = format & SF_FORMAT_TYPEMASK;
+  sub.format = format & SF_FORMAT_SUBMASK;
+  sf_command(nullptr, SFC_GET_FORMAT_INFO, &major, sizeof(major));
+  sf_command(nullptr, SFC_GET_FORMAT_INFO, &sub, sizeof(sub));
+  return fmt::format("{} {}", major.name ? major.name : "?", sub.name ? sub.name : "?");
+}
+
+}  // namespace
+
+AudioInfo probe_audio(const std::string& path) {
+  SndFile f;
+  open_snd(path, f);
+  return {f.info.samplerate, f.info.channels, f.info.frames, format_name(f.info.format)};
+}
+
+Audio read_audio(const std::string& path, int target_rate) {
+  SndFile f;
+  open_snd(path, f);
+  const int channels = f.info.channels;
+  std::vector<float> interleaved(static_cast<size_t>(f.info.frames) * channels);
+  const sf_count_t got = sf_readf_float(f.handle, interleaved.data(), f.info.frames);
+  if (got <= 0) throw InputError(path + ": no samples could be read");
+  Audio audio;
+  audio.sample_rate = f.info.samplerate;
+  audio.samples.resize(static_cast<size_t>(got));
+  for (sf_count_t i = 0; i < got; ++i) {
+    double sum = 0;
+    for (int c = 0; c < channels; ++c) sum += interleaved[static_cast<size_t>(i) * channels + c];
+    const float v = static_cast<float>(sum / channels);
+    if (!std::isfinite(v)) throw InputError(fmt::format("{}: sample {} is not a finite number", path, i));
+    audio.samples[static_cast<size_t>(i)] = v;
+  }
+  if (target_rate > 0 && target_rate != audio.sample_rate) {
+    audio.samples = resample(audio.samples, audio.sample_rate, target_rate);
+    audio.sample_rate = target_rate;
+  }
+  return audio;
+}
+
+void write_wav(const std::string& path, const Audio& audio, SampleFormat format) {
+  if (audio.sample_rate <= 0) throw RuntimeError(path + ": cannot write audio with sample rate " + std::to_string(audio.sample_rate));
+  AtomicFile file(path);
+  SF_INFO info{};
+  info.samplerate = audio.sample_rate;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | (format == SampleFormat::Pcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT);
+  SNDFILE* out = sf_open(file.temp_path().c_str(), SFM_WRITE, &info);
+  if (!out) throw RuntimeError(fmt::format("{}: cannot write ({})", path, sf_strerror(nullptr)));
+  std::vector<float> clipped(audio.samples);
+  if (format == SampleFormat::Pcm16) {
+    for (auto& v : clipped) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
+  }
+  const auto n = static_cast<sf_count_t>(clipped.size());
+  const sf_count_t written = sf_writef_float(out, clipped.data(), n);
+  sf_close(out);
+  if (written != n) throw RuntimeError(fmt::format("{}: wrote {} of {} samples", path, written, n));
+  file.commit();
+}
+
+std::vector<float> resample(const std::vector<float>& samples, int from_rate, int to_rate) {
+  if (from_rate <= 0 || to_rate <= 0) throw RuntimeError(fmt::format("resample: invalid rates {} -> {}", from_rate, to_rate));
+  if (from_rate == to_rate || samples.empty()) return samples;
+  const size_t out_len = static_cast<size_t>(std::llround(double(samples.size()) * to_rate / from_rate));
+  std::vector<float> out(out_len + 16);
+  size_t done = 0;
+  const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+  const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
+  soxr_error_t err = soxr_oneshot(from_rate, to_rate, 1, samples.data(), samples.size(), nullptr, out.data(),
+                                  out.size(), &done, &io, &quality, nullptr);
+  if (err) throw RuntimeError(fmt::format("resample {} -> {} Hz failed: {}", from_rate, to_rate, err));
+  out.resize(std::min(done, out_len));
+  return out;
+}
+
+}  // namespace symp::io
