@@ -6,6 +6,8 @@
 
 namespace symp::affect {
 
+Condition resolve_unchecked(const ConditionOptions& options, Rng& rng, const AnchorSet& anchors);
+
 std::string ConditionOptions::source() const {
   if (!emotion.empty()) return "emotion";
   if (!va.empty()) return "va";
@@ -28,6 +30,14 @@ void ConditionOptions::validate() const {
 
 Condition resolve_condition(const ConditionOptions& options, Rng& rng, const AnchorSet& anchors) {
   options.validate();
+  try {
+    return resolve_unchecked(options, rng, anchors);
+  } catch (const InputError& e) {
+    throw UsageError(e.what());  // the values came from options: a usage error (exit 2)
+  }
+}
+
+Condition resolve_unchecked(const ConditionOptions& options, Rng& rng, const AnchorSet& anchors) {
   Condition c;
   c.source = options.source();
   if (c.source == "emotion") {

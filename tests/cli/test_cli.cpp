@@ -1,0 +1,86 @@
+// Runs the real symp binary, as a user would.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "../test_util.h"
+#include "symp/io/jsonl.h"
+
+using symp::io::Json;
+using symp::test::run_symp;
+
+TEST_CASE("cli: --help lists the commands and --version answers") {
+  auto r = run_symp("--help");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("affect") != std::string::npos);
+  CHECK(r.out.find("--seed") != std::string::npos);
+  auto v = run_symp("--version");
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("symp ") == 0);
+  auto h = run_symp("affect --help");
+  CHECK(h.exit_code == 0);
+  CHECK(h.out.find("--interpolate") != std::string::npos);
+}
+
+TEST_CASE("cli: affect --emotion excited gives the anchor and the exact prompt") {
+  auto r = run_symp("affect --emotion excited");
+  REQUIRE(r.exit_code == 0);
+  auto j = Json::parse(r.out);
+  CHECK(j["valence"] == 0.75);
+  CHECK(j["arousal"] == 0.9);
+  CHECK(j["emotion"] == "excited");
+  CHECK(j["prompt"] == "Please respond in English. User emotion (valence=0.75, arousal=0.90)");
+}
+
+TEST_CASE("cli: affect --va validates and --interpolate / --taxonomy fuse") {
+  auto ok = run_symp("affect --va 0.3,-0.2");
+  REQUIRE(ok.exit_code == 0);
+  CHECK(Json::parse(ok.out)["prompt"] == "Please respond in English. User emotion (valence=0.30, arousal=-0.20)");
+  auto bad = run_symp("affect --va 2,0");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("valence") != std::string::npos);
+  CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
+  auto nan = run_symp("affect --va nan,0");
+  CHECK(nan.exit_code == 2);
+  auto interp = run_symp("affect --interpolate happy,sad --t 0.25");
+  REQUIRE(interp.exit_code == 0);
+  auto j = Json::parse(interp.out);
+  CHECK(j["valence"].get<double>() == Approx(0.45));
+  CHECK(j["arousal"].get<double>() == Approx(0.10));
+  auto fused = run_symp("affect --taxonomy isear --probs joy=0.7,fear=0.3");
+  REQUIRE(fused.exit_code == 0);
+  CHECK(Json::parse(fused.out)["valence"].get<double>() == Approx(0.475));
+  auto unknown = run_symp("affect --taxonomy isear --probs boredom=1");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("boredom") != std::string::npos);
+  CHECK(run_symp("affect --emotion bored").exit_code == 2);
+  CHECK(run_symp("affect --interpolate happy,sad --t 1.5").exit_code == 2);
+  CHECK(run_symp("affect --no-such-option").exit_code == 2);
+  auto none = run_symp("affect --none");
+  CHECK(Json::parse(none.out)["prompt"] == "Please respond in English. User emotion N/A");
+}
+
+TEST_CASE("cli: affect --probs-file fuses many rows and names a bad line") {
+  symp::test::ScratchDir dir("probs");
+  std::ofstream(dir.file("p.jsonl")) << R"({"id": "a", "probs": {"joy": 1.0}})" << "\n"
+                                     << R"({"id": "b", "probs": {"sadness": 0.5, "anger": 0.5}})" << "\n";
+  auto r = run_symp("affect --taxonomy isear --probs-file " + dir.file("p.jsonl"));
+  REQUIRE(r.exit_code == 0);
+  auto lines = r.out;
+  CHECK(std::count(lines.begin(), lines.end(), '\n') == 2);
+  std::ofstream(dir.file("bad.jsonl")) << R"({"id": "a", "probs": {"joy": 1.0}})" << "\n{oops\n";
+  auto bad = run_symp("affect --taxonomy isear --probs-file " + dir.file("bad.jsonl"));
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("bad.jsonl:2") != std::string::npos);
+}
+
+TEST_CASE("cli: inspect lists fixture tensors and rejects a corrupt file") {
+  auto r = run_symp("inspect " + symp::test::fixtures_dir() + "/glm_logits.safetensors");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("\"shape\":[11,256]") != std::string::npos);
+  symp::test::ScratchDir dir("inspect");
+  std::ofstream(dir.file("x.safetensors")) << "garbage";
+  auto bad = run_symp("inspect " + dir.file("x.safetensors"));
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("x.safetensors") != std::string::npos);
+}

@@ -1,0 +1,64 @@
+#pragma once
+// Helpers shared by the tests: a scratch folder per test and running the symp binary.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <sys/wait.h>
+
+namespace symp::test {
+
+// A fresh empty folder under the system temp dir, removed when the object goes.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("symp-test-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+  std::filesystem::path path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs `symp <args>` (args are passed to the shell as written) and captures both streams.
+inline RunResult run_symp(const std::string& args) {
+  const auto err_file = std::filesystem::temp_directory_path() / ("symp-test-stderr-" + std::to_string(::getpid()));
+  const std::string cmd = std::string(SYMP_BINARY) + " " + args + " 2>" + err_file.string();
+  RunResult result;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) result.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (FILE* f = std::fopen(err_file.c_str(), "r")) {
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) result.err.append(buf.data(), n);
+    std::fclose(f);
+  }
+  std::filesystem::remove(err_file);
+  return result;
+}
+
+inline std::string fixtures_dir() { return std::string(SYMP_SHARED_DIR) + "/fixtures"; }
+
+}  // namespace symp::test
