@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace symp::prosody {
@@ -24,6 +25,80 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kPeriodsPerWindow = 3.0;  // Praat's ac default: the Hanning window holds 3 floor periods
+
+constexpr int kMaxSincDepth = 72;
+// (-1)^n / (2n)! for n = 10 .. 0: cos(phi) for phi in [0, pi / 2] to within 2e-17.
+constexpr double kCosTaylor[] = {1.0 / 2432902008176640000.0,
+                                 -1.0 / 6402373705728000.0,
+                                 1.0 / 20922789888000.0,
+                                 -1.0 / 87178291200.0,
+                                 1.0 / 479001600.0,
+                                 -1.0 / 3628800.0,
+                                 1.0 / 40320.0,
+                                 -1.0 / 720.0,
+                                 1.0 / 24.0,
+                                 -0.5,
+                                 1.0};
+
+// The sum over both sides in vectors of `kLanes` doubles; yl and yr hold the signed samples, zero
+// padded to d4 (a multiple of 4).
+template <class V, int kLanes>
+inline __attribute__((always_inline)) double sinc_sum_lanes(const double* yl, const double* yr, double f,
+                                                            long d, long d4) {
+  const double g = 1.0 - f;
+  const double hl = 0.5 * kPi / (f + d), hr = 0.5 * kPi / (g + d);  // taper half-angle per sample
+  V acc, lane;
+  for (int i = 0; i < kLanes; ++i) acc[i] = 0.0, lane[i] = i;
+  for (long k = 0; k < d4; k += kLanes) {
+    const V fk = lane + (f + k), gk = lane + (g + k);
+    const V ul = fk * hl * (fk * hl), ur = gk * hr * (gk * hr);
+    V cl = ul * 0.0, cr = ur * 0.0;
+    for (double c : kCosTaylor) cl = cl * ul + c, cr = cr * ur + c;
+    V vl, vr;
+    std::memcpy(&vl, yl + k, sizeof vl);
+    std::memcpy(&vr, yr + k, sizeof vr);
+    acc += (vl * cl * cl * gk + vr * cr * cr * fk) / (fk * gk);
+  }
+  double sum = 0.0;
+  for (int i = 0; i < kLanes; ++i) sum += acc[i];
+  return sum;
+}
+
+typedef double Vec2 __attribute__((vector_size(16)));
+double sinc_sum_generic(const double* yl, const double* yr, double f, long d, long d4) {
+  return sinc_sum_lanes<Vec2, 2>(yl, yr, f, d, d4);
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SYMP_PROSODY_AVX2 1
+typedef double Vec4 __attribute__((vector_size(32)));
+__attribute__((target("avx2,fma"))) double sinc_sum_avx2(const double* yl, const double* yr, double f, long d,
+                                                         long d4) {
+  return sinc_sum_lanes<Vec4, 4>(yl, yr, f, d, d4);
+}
+#endif
+
+// The general case of sinc_interpolate, where the pitch analysis spends most of its time. Sample
+// midleft - k lies f + k to the left of x and sample midleft + 1 + k lies g + k to the right
+// (g = 1 - f); sin(pi (f + k)) = sin(pi (g + k)) = (-1)^k sin(pi f), and the raised-cosine taper
+// 0.5 (1 + cos t) = cos^2 (t / 2), with t / 2 in [0, pi / 2) taken from its Taylor polynomial so that
+// the loop runs in SIMD lanes (AVX2 when the CPU has it).
+double sinc_sum(const double* y, long midleft, double f, long d) {
+  alignas(32) double yl[kMaxSincDepth], yr[kMaxSincDepth];
+  const long d4 = (d + 3) & ~3L;
+  for (long k = 0; k < d; ++k) {
+    const double sign = (k & 1) ? -1.0 : 1.0;
+    yl[k] = sign * y[midleft - k];
+    yr[k] = sign * y[midleft + 1 + k];
+  }
+  for (long k = d; k < d4; ++k) yl[k] = yr[k] = 0.0;
+#ifdef SYMP_PROSODY_AVX2
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const double sum = avx2 ? sinc_sum_avx2(yl, yr, f, d, d4) : sinc_sum_generic(yl, yr, f, d, d4);
+#else
+  const double sum = sinc_sum_generic(yl, yr, f, d, d4);
+#endif
+  return std::sin(kPi * f) / kPi * sum;
+}
 
 // Windowed-sinc interpolation of y at fractional index x (0-based): sinc weights under a raised-cosine
 // taper that reaches zero one step beyond the `depth` samples used on each side (Praat's manual,
@@ -36,7 +111,7 @@ double sinc_interpolate(const std::vector<double>& y, double x, int depth) {
   const long midleft = static_cast<long>(std::floor(x));
   if (x == midleft) return y[midleft];
   const long midright = midleft + 1;
-  long d = std::min<long>({static_cast<long>(depth), midright, n - 1 - midleft});
+  long d = std::min<long>({static_cast<long>(std::min(depth, kMaxSincDepth)), midright, n - 1 - midleft});
   if (d <= 0) return y[static_cast<long>(std::floor(x + 0.5))];
   if (d == 1) return y[midleft] + (x - midleft) * (y[midright] - y[midleft]);
   if (d == 2) {  // cubic Lagrange through the four nearest samples
@@ -44,26 +119,7 @@ double sinc_interpolate(const std::vector<double>& y, double x, int depth) {
     return y[midleft - 1] * (-t * (t - 1) * (t - 2) / 6) + y[midleft] * ((t + 1) * (t - 1) * (t - 2) / 2) +
            y[midright] * (-(t + 1) * t * (t - 2) / 2) + y[midright + 1] * ((t + 1) * t * (t - 1) / 6);
   }
-  // Sample midleft - k lies f + k to the left of x, sample midright + k lies g + k to the right, with
-  // sin(pi (f + k)) = sin(pi (g + k)) = (-1)^k sin(pi f); the taper phases advance by constant steps and
-  // are rotated along instead of recomputed. Both sides share one loop and one division per step.
-  const double f = x - midleft, g = 1.0 - f;
-  const double wl = kPi / (f + d), wr = kPi / (g + d);  // taper: zero one step beyond the last sample
-  double cl = std::cos(f * wl), sl = std::sin(f * wl), cr = std::cos(g * wr), sr = std::sin(g * wr);
-  const double cwl = std::cos(wl), swl = std::sin(wl), cwr = std::cos(wr), swr = std::sin(wr);
-  const double* yl = y.data() + midleft;
-  const double* yr = y.data() + midright;
-  double sum = 0.0, sign = 1.0;
-  for (long k = 0; k < d; ++k) {
-    const double fk = f + k, gk = g + k;
-    sum += sign * (yl[-k] * (1.0 + cl) * gk + yr[k] * (1.0 + cr) * fk) / (fk * gk);
-    sign = -sign;
-    const double cl2 = cl * cwl - sl * swl, cr2 = cr * cwr - sr * swr;
-    sl = sl * cwl + cl * swl;
-    sr = sr * cwr + cr * swr;
-    cl = cl2, cr = cr2;
-  }
-  return 0.5 * std::sin(kPi * f) / kPi * sum;
+  return sinc_sum(y.data(), midleft, x - midleft, d);
 }
 
 // Brent's method (golden section with parabolic steps) for the maximum of f on [a, b].
