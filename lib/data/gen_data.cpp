@@ -1,0 +1,461 @@
+// gen-data orchestration: plan (or reload the plan), synthesise what the manifest lacks, clean up,
+// write the datasheet.
+#include "symp/data/gen_data.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "symp/affect/affect.h"
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+#include "symp/core/log.h"
+#include "symp/core/progress.h"
+#include "symp/data/datasheet.h"
+#include "symp/data/dedup.h"
+#include "symp/data/espeak_tts.h"
+#include "symp/data/speech_backend.h"
+#include "symp/data/templates.h"
+#include "symp/io/jsonl.h"
+
+namespace symp::data {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string query_audio_rel(const PlannedQuery& q) {
+  return "audio/queries/" + q.id + ".wav";
+}
+std::string response_audio_rel(const PlannedRecord& r) {
+  return "audio/responses/" + r.id + ".wav";
+}
+
+// What one unit of synthesis (a query and its pending responses) produced.
+struct UnitResult {
+  size_t query = 0;
+  double query_duration = 0.0;
+  std::vector<std::pair<size_t, double>> responses;  // record index, duration in seconds
+};
+
+// The work: every query with at least one record missing from the manifest.
+struct Work {
+  std::vector<size_t> queries;                  // query indices, in plan order
+  std::vector<std::vector<size_t>> records_of;  // per query: its pending record indices
+};
+
+struct Context {
+  const GenDataOptions& options;
+  const CorpusPlan& plan;
+  const TtsStyleTable& style;
+  const affect::AnchorSet& anchors;
+};
+
+UnitResult synthesize_unit(const Context& ctx, SpeechBackend& tts, size_t qi,
+                           const std::vector<size_t>& records) {
+  const PlannedQuery& q = ctx.plan.queries[qi];
+  UnitResult out;
+  out.query = qi;
+  const std::string qpath = ctx.options.out_dir + "/" + query_audio_rel(q);
+  // A neutral query's audio may exist from an interrupted run (it is shared by 12 records); it was
+  // written atomically, so it is complete and can be reused.
+  bool have_query = false;
+  if (fs::exists(qpath)) {
+    try {
+      out.query_duration = io::probe_audio(qpath).duration();
+      have_query = out.query_duration > 0.0;
+    } catch (const Error&) {
+      have_query = false;
+    }
+  }
+  if (!have_query) {
+    const auto style = ctx.style.query_style(q.emotion, ctx.anchors.find(q.emotion).va, q.speaker);
+    const io::Audio audio = tts.synthesize(q.text, style);
+    io::write_wav(qpath, audio);
+    out.query_duration = audio.duration();
+  }
+  for (size_t ri : records) {
+    const PlannedRecord& r = ctx.plan.records[ri];
+    const io::Audio audio = tts.synthesize(r.text, ctx.style.response_style(r.emotion, r.speaker));
+    io::write_wav(ctx.options.out_dir + "/" + response_audio_rel(r), audio);
+    out.responses.emplace_back(ri, audio.duration());
+  }
+  return out;
+}
+
+Json make_record(const Context& ctx, const PlannedRecord& r, double query_duration,
+                 double response_duration) {
+  const PlannedQuery& q = ctx.plan.queries[r.query];
+  const affect::VA va = ctx.anchors.find(r.emotion).va;
+  return {{"id", r.id},
+          {"split", q.split},
+          {"partition", q.partition},
+          {"query_id", q.id},
+          {"emotion", r.emotion},
+          {"valence", va.valence},
+          {"arousal", va.arousal},
+          {"query_emotion", q.emotion},
+          {"query_text", q.text},
+          {"response_text", r.text},
+          {"query_audio", query_audio_rel(q)},
+          {"response_audio", response_audio_rel(r)},
+          {"speaker", q.speaker},
+          {"response_speaker", r.speaker},
+          {"query_duration", query_duration},
+          {"response_duration", response_duration}};
+}
+
+// Serialises a unit result as one line for the pipe from a worker process.
+std::string encode(const UnitResult& u) {
+  std::string line = fmt::format("{} {:.17g}", u.query, u.query_duration);
+  for (const auto& [ri, d] : u.responses) line += fmt::format(" {}:{:.17g}", ri, d);
+  return line + "\n";
+}
+
+UnitResult decode(const std::string& line) {
+  std::istringstream in(line);
+  UnitResult u;
+  in >> u.query >> u.query_duration;
+  std::string item;
+  while (in >> item) {
+    const auto colon = item.find(':');
+    u.responses.emplace_back(std::stoul(item.substr(0, colon)), std::stod(item.substr(colon + 1)));
+  }
+  if (in.bad()) throw RuntimeError("gen-data: malformed worker message '" + line + "'");
+  return u;
+}
+
+void write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) ::_exit(4);  // the parent is gone
+    done += static_cast<size_t>(n);
+  }
+}
+
+// Synthesises `work` in `n` forked processes, each with its own espeak-ng engine (the library is a
+// process-wide singleton). Results come back over pipes; only this process appends to the manifest.
+void run_forked(const Context& ctx, const Work& work, int n,
+                const std::function<void(const UnitResult&)>& on_done) {
+  struct Child {
+    pid_t pid = -1;
+    int fd = -1;
+    std::string buffer;
+  };
+  std::vector<Child> children;
+  const pid_t parent = ::getpid();
+  std::fflush(nullptr);
+  for (int k = 0; k < n; ++k) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw RuntimeError(fmt::format("gen-data: pipe failed ({})", std::strerror(errno)));
+    const pid_t pid = ::fork();
+    if (pid < 0) throw RuntimeError(fmt::format("gen-data: fork failed ({})", std::strerror(errno)));
+    if (pid == 0) {
+      ::close(fds[0]);
+      for (const auto& c : children) ::close(c.fd);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed parent takes its workers with it
+      if (::getppid() != parent) ::_exit(4);
+      int code = 0;
+      try {
+        EspeakBackend tts(ctx.style);
+        for (size_t i = static_cast<size_t>(k); i < work.queries.size(); i += static_cast<size_t>(n)) {
+          const size_t qi = work.queries[i];
+          write_all(fds[1], encode(synthesize_unit(ctx, tts, qi, work.records_of[i])));
+        }
+      } catch (const std::exception& e) {
+        std::string msg = e.what();
+        std::replace(msg.begin(), msg.end(), '\n', ' ');
+        write_all(fds[1], "E " + msg + "\n");
+        code = 3;
+      }
+      ::close(fds[1]);
+      ::_exit(code);
+    }
+    ::close(fds[1]);
+    children.push_back({pid, fds[0], {}});
+  }
+
+  std::string failure;
+  size_t open = children.size();
+  while (open > 0) {
+    std::vector<pollfd> pfds;
+    std::vector<Child*> owners;
+    for (auto& c : children)
+      if (c.fd >= 0) {
+        pfds.push_back({c.fd, POLLIN, 0});
+        owners.push_back(&c);
+      }
+    if (::poll(pfds.data(), pfds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      throw RuntimeError(fmt::format("gen-data: poll failed ({})", std::strerror(errno)));
+    }
+    for (size_t i = 0; i < pfds.size(); ++i) {
+      if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      Child& c = *owners[i];
+      char buf[65536];
+      const ssize_t got = ::read(c.fd, buf, sizeof buf);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        ::close(c.fd);
+        c.fd = -1;
+        --open;
+        continue;
+      }
+      c.buffer.append(buf, static_cast<size_t>(got));
+      for (size_t nl = c.buffer.find('\n'); nl != std::string::npos; nl = c.buffer.find('\n')) {
+        const std::string line = c.buffer.substr(0, nl);
+        c.buffer.erase(0, nl + 1);
+        if (line.rfind("E ", 0) == 0) {
+          if (failure.empty()) failure = line.substr(2);
+        } else {
+          on_done(decode(line));
+        }
+      }
+    }
+  }
+  for (auto& c : children) {
+    int status = 0;
+    while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (failure.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+      failure = fmt::format("worker process {} ended abnormally (status {})", c.pid, status);
+  }
+  if (!failure.empty()) throw RuntimeError("gen-data: synthesis failed: " + failure);
+}
+
+Json settings_of(const GenDataOptions& o, const std::vector<std::string>& emotions,
+                 const std::string& embedder) {
+  Json s = {{"per_emotion", o.per_emotion},
+            {"neutral_queries", o.neutral_queries},
+            {"emotions", emotions},
+            {"text_backend", o.text_backend},
+            {"tts_backend", o.tts_backend},
+            {"dedup_threshold", o.dedup_threshold},
+            {"train_fraction", o.train_fraction},
+            {"oversample", o.oversample},
+            {"neutral_oversample", o.neutral_oversample},
+            {"seed", o.seed},
+            {"embedder", embedder}};
+  return s;
+}
+
+// Removes files under audio/ that no manifest record names: leftovers of interrupted writes
+// (.tmp.*) and audio whose record never made it into the manifest.
+int64_t remove_orphans(const std::string& out_dir, const std::set<std::string>& referenced) {
+  int64_t removed = 0;
+  for (const char* sub : {"audio/queries", "audio/responses"}) {
+    const fs::path dir = fs::path(out_dir) / sub;
+    if (!fs::exists(dir)) continue;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string rel = std::string(sub) + "/" + entry.path().filename().string();
+      if (referenced.count(rel) == 0) {
+        fs::remove(entry.path());
+        ++removed;
+      }
+    }
+  }
+  return removed;
+}
+
+}  // namespace
+
+void GenDataOptions::validate() const {
+  if (out_dir.empty()) throw UsageError("gen-data: --out is required");
+  if (per_emotion < 0) throw UsageError(fmt::format("gen-data: --per-emotion {} must be >= 0", per_emotion));
+  if (neutral_queries < 0)
+    throw UsageError(fmt::format("gen-data: --neutral-queries {} must be >= 0", neutral_queries));
+  if (per_emotion == 0 && neutral_queries == 0)
+    throw UsageError("gen-data: --per-emotion and --neutral-queries are both 0: nothing to generate");
+  if (text_backend != "template")
+    throw UsageError(fmt::format("gen-data: --text-backend '{}' is not one of: template", text_backend));
+  if (tts_backend != "espeak")
+    throw UsageError(fmt::format("gen-data: --tts-backend '{}' is not one of: espeak", tts_backend));
+  if (!(dedup_threshold > 0.0 && dedup_threshold <= 1.0))
+    throw UsageError(fmt::format("gen-data: --dedup-threshold {} must lie in (0, 1]", dedup_threshold));
+  if (!(train_fraction >= 0.0 && train_fraction <= 1.0))
+    throw UsageError(fmt::format("gen-data: --train-fraction {} must lie in [0, 1]", train_fraction));
+  if (!(oversample >= 1.0))
+    throw UsageError(fmt::format("gen-data: --oversample {} must be >= 1", oversample));
+  if (!(neutral_oversample >= 1.0))
+    throw UsageError(fmt::format("gen-data: --neutral-oversample {} must be >= 1", neutral_oversample));
+  if (workers < 0) throw UsageError(fmt::format("gen-data: --workers {} must be >= 0", workers));
+  const auto& anchors = affect::AnchorSet::builtin();
+  for (const auto& e : emotions)
+    if (!anchors.contains(e)) throw UsageError(fmt::format("gen-data: --emotions: '{}' is not an anchor", e));
+}
+
+GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder* embedder) {
+  options.validate();
+  const auto start = std::chrono::steady_clock::now();
+  const auto& anchors = affect::AnchorSet::builtin();
+  std::vector<std::string> emotions = options.emotions;
+  if (emotions.empty())
+    for (const auto& a : anchors.all()) emotions.push_back(a.name);
+  const std::string grammar_dir =
+      options.grammar_dir.empty() ? data_path("gen").string() : options.grammar_dir;
+  const TtsStyleTable style = TtsStyleTable::load(grammar_dir + "/tts_style.json");
+  ensure_dir(options.out_dir);
+
+  HashedNgramEmbedder default_embedder;
+  symp::text::Embedder& dedup_embedder = embedder != nullptr ? *embedder : default_embedder;
+  const Json settings = settings_of(options, emotions, dedup_embedder.describe());
+
+  // The plan: made once, then reloaded on every rerun (the texts are what make a resume exact).
+  const std::string plan_path = options.out_dir + "/plan.json";
+  CorpusPlan plan;
+  std::string text_description = "template";
+  if (fs::exists(plan_path)) {
+    const Json stored = io::read_json(plan_path);
+    if (stored.value("settings", Json()) != settings)
+      throw UsageError(
+          fmt::format("gen-data: {} holds a corpus planned with other settings ({}); use another --out or "
+                      "the same options",
+                      options.out_dir, stored.value("settings", Json()).dump()));
+    plan = with_context(plan_path, [&] { return CorpusPlan::from_json(stored.at("plan")); });
+    text_description = stored.value("text_backend", text_description);
+    log_info("gen-data", "resuming: {} queries and {} records planned in {}", plan.queries.size(),
+             plan.records.size(), plan_path);
+  } else {
+    PlanOptions po;
+    po.emotions = emotions;
+    po.per_emotion = options.per_emotion;
+    po.neutral_queries = options.neutral_queries;
+    po.dedup_threshold = options.dedup_threshold;
+    po.oversample = options.oversample;
+    po.neutral_oversample = options.neutral_oversample;
+    po.train_fraction = options.train_fraction;
+    po.seed = options.seed;
+    po.query_voices = style.espeak_query_voices;
+    po.response_voices = style.espeak_response_voices;
+    TemplateTextBackend text(TemplateGrammar::load(grammar_dir, emotions));
+    text_description = text.describe();
+    plan = make_plan(po, text.grammar().topics, text, dedup_embedder);
+    io::write_json_atomic(
+        plan_path, {{"settings", settings}, {"text_backend", text_description}, {"plan", plan.to_json()}});
+  }
+
+  // What is already done: the manifest's records (a torn last line is cut by the appender).
+  const std::string manifest_path = options.out_dir + "/manifest.jsonl";
+  std::map<std::string, size_t> record_index;
+  for (size_t i = 0; i < plan.records.size(); ++i) record_index[plan.records[i].id] = i;
+  std::vector<bool> done(plan.records.size(), false);
+  int64_t already = 0;
+  if (fs::exists(manifest_path)) {
+    io::for_each_jsonl(
+        manifest_path,
+        [&](const Json& rec, size_t line) {
+          const std::string id = io::require_string(rec, "id", fmt::format("{}:{}", manifest_path, line));
+          const auto it = record_index.find(id);
+          if (it == record_index.end())
+            throw InputError(fmt::format("{}:{}: record '{}' is not in the plan", manifest_path, line, id));
+          if (done[it->second])
+            throw InputError(fmt::format("{}:{}: duplicate record '{}'", manifest_path, line, id));
+          done[it->second] = true;
+          ++already;
+        },
+        /*tolerate_torn_tail=*/true);
+  }
+
+  Work work;
+  {
+    std::map<size_t, std::vector<size_t>> pending;
+    for (size_t i = 0; i < plan.records.size(); ++i)
+      if (!done[i]) pending[plan.records[i].query].push_back(i);
+    for (auto& [qi, recs] : pending) {
+      work.queries.push_back(qi);
+      work.records_of.push_back(std::move(recs));
+    }
+  }
+
+  const Context ctx{options, plan, style, anchors};
+  ensure_dir(options.out_dir + "/audio/queries");
+  ensure_dir(options.out_dir + "/audio/responses");
+  int64_t made = 0;
+  {
+    // fflush per record: a SIGKILL cannot lose a record the kernel already has (fsync would only add
+    // protection against power loss, at a large cost for 18,000 records).
+    io::JsonlAppender manifest(manifest_path, /*sync_each=*/false);
+    Progress bar("gen-data speech", static_cast<int64_t>(plan.records.size()), "rec");
+    bar.set_initial(already);
+    auto on_done = [&](const UnitResult& u) {
+      for (const auto& [ri, d] : u.responses) {
+        manifest.append(make_record(ctx, plan.records[ri], u.query_duration, d));
+        ++made;
+        bar.advance();
+      }
+    };
+    int n = options.workers > 0 ? options.workers
+                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    n = static_cast<int>(std::min<size_t>(static_cast<size_t>(n), std::max<size_t>(1, work.queries.size())));
+    if (!work.queries.empty()) {
+      log_info("gen-data", "synthesising {} records ({} already done) with {} espeak-ng process(es)",
+               plan.records.size() - static_cast<size_t>(already), already, n);
+      if (n == 1) {
+        EspeakBackend tts(style);
+        for (size_t i = 0; i < work.queries.size(); ++i)
+          on_done(synthesize_unit(ctx, tts, work.queries[i], work.records_of[i]));
+      } else {
+        run_forked(ctx, work, n, on_done);
+      }
+    }
+    bar.finish();
+  }
+
+  // Check the finished manifest against the plan and the files, then clean up and describe.
+  const auto records = io::read_jsonl(manifest_path);
+  std::set<std::string> ids, referenced;
+  double seconds = 0.0;
+  std::set<std::string> seen_queries;
+  for (const auto& r : records) {
+    if (!ids.insert(r.at("id").get<std::string>()).second)
+      throw RuntimeError(fmt::format("{}: duplicate id '{}'", manifest_path, r.at("id").get<std::string>()));
+    for (const char* key : {"query_audio", "response_audio"}) {
+      const std::string rel = r.at(key);
+      if (!fs::exists(options.out_dir + "/" + rel))
+        throw RuntimeError(
+            fmt::format("{}: record '{}': {} is missing", manifest_path, r.at("id").get<std::string>(), rel));
+      referenced.insert(rel);
+    }
+    seconds += r.at("response_duration").get<double>();
+    if (seen_queries.insert(r.at("query_id").get<std::string>()).second)
+      seconds += r.at("query_duration").get<double>();
+  }
+  if (records.size() != plan.records.size())
+    throw RuntimeError(
+        fmt::format("{}: {} records, the plan has {}", manifest_path, records.size(), plan.records.size()));
+  const int64_t orphans = remove_orphans(options.out_dir, referenced);
+  if (orphans > 0) log_info("gen-data", "removed {} audio files no record refers to", orphans);
+
+  const Json backends = {
+      {"text", text_description},
+      {"speech",
+       fmt::format("espeak-ng in-process (libespeak-ng), VA mapping {}/tts_style.json", grammar_dir)},
+      {"dedup_embedder", plan.dedup.embedder}};
+  write_datasheet(options.out_dir, records, plan, settings, backends);
+
+  GenDataSummary summary;
+  summary.records = static_cast<int64_t>(records.size());
+  summary.synthesized = made;
+  summary.audio_hours = seconds / 3600.0;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  log_info("gen-data",
+           "{} records ({} made now), {:.2f} h of audio, in {:.1f} s; datasheet in {}/datasheet.md",
+           summary.records, summary.synthesized, summary.audio_hours, summary.seconds, options.out_dir);
+  return summary;
+}
+
+}  // namespace symp::data

@@ -1,0 +1,58 @@
+// symp gen-data: regenerate the Sympatheia-18k corpus (docs/gen-data.md). Binds the options of
+// symp::data::GenDataOptions and calls run_gen_data().
+#include <iostream>
+#include <memory>
+
+#include "command.h"
+#include "symp/data/gen_data.h"
+#include "symp/io/jsonl.h"
+
+namespace {
+
+symp::cli::Runner setup(CLI::App& app) {
+  auto o = std::make_shared<symp::data::GenDataOptions>();
+  app.add_option("--out", o->out_dir, "Output folder (rerun with the same options to resume)")->required();
+  app.add_option("--per-emotion", o->per_emotion, "Emotional split: unique queries per emotion")
+      ->capture_default_str();
+  app.add_option("--neutral-queries", o->neutral_queries,
+                 "Neutral split: queries, each answered for every emotion")
+      ->capture_default_str();
+  app.add_option("--emotions", o->emotions, "Emotions to cover (anchor names; default all 12)")
+      ->delimiter(',');
+  app.add_option("--text-backend", o->text_backend, "Text generator: template")->capture_default_str();
+  app.add_option("--tts-backend", o->tts_backend, "Speech synthesiser: espeak")->capture_default_str();
+  app.add_option("--grammar-dir", o->grammar_dir,
+                 "Folder with the generator's JSON files (default: data/gen)");
+  app.add_option("--dedup-threshold", o->dedup_threshold,
+                 "Cosine at or above which queries are near-duplicates")
+      ->capture_default_str();
+  app.add_option("--train-fraction", o->train_fraction, "Share of unique queries in the train partition")
+      ->capture_default_str();
+  app.add_option("--oversample", o->oversample, "Emotional query candidates per missing query and round")
+      ->capture_default_str();
+  app.add_option("--neutral-oversample", o->neutral_oversample,
+                 "Neutral query candidates per missing query and round")
+      ->capture_default_str();
+  app.add_option("--workers", o->workers, "Synthesis processes (0 = --threads, else all cores)")
+      ->capture_default_str();
+  return [o, &app](const symp::cli::GlobalOptions& g) {
+    o->seed = g.seed;
+    if (o->workers == 0) o->workers = g.threads;
+    o->validate();
+    symp::cli::save_effective_config(app, o->out_dir);
+    const auto summary = symp::data::run_gen_data(*o);
+    std::cout << symp::io::Json({{"out", o->out_dir},
+                                 {"records", summary.records},
+                                 {"made_now", summary.synthesized},
+                                 {"audio_hours", summary.audio_hours},
+                                 {"seconds", summary.seconds}})
+                     .dump()
+              << "\n";
+    return 0;
+  };
+}
+
+}  // namespace
+
+SYMP_COMMAND(gen_data, "gen-data", 20, "Generate the emotional spoken dialogue corpus (Sympatheia-18k)",
+             setup)
