@@ -114,7 +114,8 @@ const Anchor& AnchorSet::nearest(const VA& point) const {
 
 VA interpolate(const VA& a, const VA& b, double t) {
   if (!std::isfinite(t) || t < 0.0 || t > 1.0) throw InputError(fmt::format("interpolation t = {} is outside [0, 1]", t));
-  return {a.valence + t * (b.valence - a.valence), a.arousal + t * (b.arousal - a.arousal)};
+  // (1-t)a + tb rather than a + t(b-a): the end points come out exactly.
+  return {(1.0 - t) * a.valence + t * b.valence, (1.0 - t) * a.arousal + t * b.arousal};
 }
 
 VA add_noise(const VA& point, double sigma, Rng& rng) {
