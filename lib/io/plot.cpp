@@ -1,7 +1,5 @@
 #include "symp/io/plot.h"
 
-#include <plplot.h>
-
 #include <algorithm>
 #include <cmath>
 #include <mutex>
@@ -10,8 +8,14 @@
 
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
+#include "symp/core/log.h"
+
+#ifdef SYMP_HAVE_PLOTS
+#include <plplot.h>
+#endif
 
 namespace symp::io {
+#ifdef SYMP_HAVE_PLOTS
 namespace {
 
 std::mutex g_plplot_mutex;  // PLplot keeps one global state
@@ -41,8 +45,14 @@ void range_of(const std::vector<Series>& series, bool x, double& lo, double& hi)
 }
 
 }  // namespace
+#endif
 
 void plot_png(const std::string& path, const Figure& figure) {
+#ifndef SYMP_HAVE_PLOTS
+  log_warn("plot", "{}: not drawn (this build has no PLplot: SYMP_WITH_PLOTS=OFF)", path);
+  (void)figure;
+  return;
+#else
   std::lock_guard<std::mutex> lock(g_plplot_mutex);
   AtomicFile file(path);
   plsdev("pngcairo");
@@ -105,6 +115,7 @@ void plot_png(const std::string& path, const Figure& figure) {
     throw RuntimeError(path + ": PLplot wrote no image (is plplot-driver-cairo installed?)");
   }
   file.commit();
+#endif
 }
 
 void histogram_png(const std::string& path, const std::vector<double>& values, int bins, const std::string& title,

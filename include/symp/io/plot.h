@@ -22,7 +22,8 @@ struct Figure {
   double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
 };
 
-// Writes the figure as a PNG (atomically). RuntimeError when PLplot cannot.
+// Writes the figure as a PNG (atomically). RuntimeError when PLplot cannot. In a build without PLplot
+// (SYMP_WITH_PLOTS=OFF, e.g. a CUDA machine without it) it logs a warning and writes nothing.
 void plot_png(const std::string& path, const Figure& figure);
 
 // A histogram of `values` with `bins` equal bins.

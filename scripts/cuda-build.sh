@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds symp against the CUDA torch of this machine's python3, with the Debian packages that
+# scripts/cuda-bundle.sh unpacked into .cache/cuda-bundle (carried here). PNG plots are left out when PLplot is
+# absent (SYMP_WITH_PLOTS=OFF): figures are then skipped with a warning.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+b=$PWD/.cache/cuda-bundle
+export PKG_CONFIG_PATH=$b/root/usr/lib/x86_64-linux-gnu/pkgconfig:$b/root/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}
+export LD_LIBRARY_PATH=$b/root/usr/lib/x86_64-linux-gnu:$b/lib:${LD_LIBRARY_PATH:-}
+export SYMP_DATA_DIR=$PWD/data
+torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+plots=ON
+pkg-config --exists plplot || plots=OFF
+cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DSYMP_WERROR=ON -DSYMP_WITH_PLOTS=$plots \
+  -DCMAKE_PREFIX_PATH="$torch_prefix" -DCMAKE_CXX_FLAGS="-I$b/root/usr/include" \
+  -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" -DCMAKE_SHARED_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" \
+  ${SYMP_CMAKE_ARGS:-}
+cmake --build build-cuda -j"$(nproc)"
