@@ -62,9 +62,9 @@ TEST_CASE("prosody: eval-prosody CLI on a manifest with bad rows", "[prosody][cl
   std::ofstream manifest(dir / "manifest.jsonl");
   for (int i = 0; i < 12; ++i) {
     const std::string rel = "audio/r" + std::to_string(i) + ".wav";
-    const int pitch = static_cast<int>(45 + 40 * arousal[i]), rate = static_cast<int>(160 + 70 * arousal[i]);
+    const int pitch = static_cast<int>(52 + 35 * arousal[i]), rate = static_cast<int>(160 + 70 * arousal[i]);
     const std::string text = "Thank you for telling me how you feel, let us look at this together.";
-    REQUIRE(run("espeak-ng -w '" + (dir / rel).string() + "' -v en -p " + std::to_string(pitch) + " -s " +
+    REQUIRE(run("espeak-ng -w '" + (dir / rel).string() + "' -v en+f3 -p " + std::to_string(pitch) + " -s " +
                 std::to_string(rate) + " \"" + text + "\"") == 0);
     Json r = {{"id", "r" + std::to_string(i)}, {"emotion", emotions[i]}, {"response_audio", rel}};
     if (i % 2) r["response_text"] = text;  // half with a transcript, half measured from the audio
