@@ -24,19 +24,25 @@ std::vector<std::vector<double>> normalised(const TokenVectors& t) {
   return out;
 }
 
-// Weighted mean over `side` of each token's best cosine against `other`.
+bool is_special(int64_t id, const std::vector<int64_t>& special) {
+  return std::find(special.begin(), special.end(), id) != special.end();
+}
+
+// Mean over the non-special tokens of `side` of each one's best cosine against the non-special tokens
+// of `other`.
 double greedy_side(const std::vector<std::vector<double>>& side, const std::vector<int64_t>& side_ids,
-                   const std::vector<std::vector<double>>& other, const std::vector<int64_t>& special) {
+                   const std::vector<std::vector<double>>& other, const std::vector<int64_t>& other_ids,
+                   const std::vector<int64_t>& special) {
   double total = 0.0, weight = 0.0;
   for (size_t i = 0; i < side.size(); ++i) {
-    if (std::find(special.begin(), special.end(), side_ids[i]) != special.end()) continue;
+    if (is_special(side_ids[i], special)) continue;
     double best = -std::numeric_limits<double>::infinity();
-    for (const auto& o : other) {
+    for (size_t j = 0; j < other.size(); ++j) {
+      if (is_special(other_ids[j], special)) continue;
       double dot = 0.0;
-      for (size_t k = 0; k < o.size(); ++k) dot += side[i][k] * o[k];
+      for (size_t k = 0; k < other[j].size(); ++k) dot += side[i][k] * other[j][k];
       best = std::max(best, dot);
     }
-    if (other.empty()) best = 0.0;
     total += best;
     weight += 1.0;
   }
@@ -58,8 +64,8 @@ BertScore bert_score(const TokenVectors& candidate, const TokenVectors& referenc
   };
   BertScore s;
   if (!weighted(candidate.ids) || !weighted(reference.ids)) return s;
-  s.precision = greedy_side(cand, candidate.ids, ref, special_ids);
-  s.recall = greedy_side(ref, reference.ids, cand, special_ids);
+  s.precision = greedy_side(cand, candidate.ids, ref, reference.ids, special_ids);
+  s.recall = greedy_side(ref, reference.ids, cand, candidate.ids, special_ids);
   double sum = s.precision + s.recall;
   s.f1 = sum != 0.0 ? 2.0 * s.precision * s.recall / sum : 0.0;
   return s;

@@ -2,9 +2,9 @@
 // BERTScore (Zhang et al. 2020) as the bert-score package computes it without idf and without baseline
 // rescaling: contextual token vectors from one layer of a BERT-family encoder, cosine similarity, each
 // candidate token matched greedily to its most similar reference token (precision) and each reference
-// token to its most similar candidate token (recall), averaged over tokens with [CLS] and [SEP] given
-// weight 0 (they still take part in the matching), F = 2PR/(P+R). No torch here: the encoder comes in
-// through TokenEncoder (symp/nn/bert.h makes one).
+// token to its most similar candidate token (recall), averaged over tokens, F = 2PR/(P+R). [CLS] and
+// [SEP] take no part on either side (checked against bert-score's output on the DistilBERT fixture).
+// No torch here: the encoder comes in through TokenEncoder (symp/nn/bert.h makes one).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,7 +22,7 @@ class TokenEncoder {
  public:
   virtual ~TokenEncoder() = default;
   virtual std::vector<TokenVectors> encode_tokens(const std::vector<std::string>& texts) = 0;
-  // The ids whose weight is 0 in the averages ([CLS], [SEP]).
+  // The ids left out of the matching ([CLS], [SEP]).
   virtual std::vector<int64_t> special_ids() const = 0;
   virtual std::string describe() const = 0;
 };
