@@ -1,0 +1,116 @@
+#include "symp/judge/judge.h"
+
+#include <cstdio>
+
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+#include "symp/core/log.h"
+#include "symp/judge/similarity.h"
+
+namespace symp::judge {
+namespace {
+
+std::string fmt_num(const io::Json& v, const char* format) {
+  if (v.is_null()) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v.get<double>());
+  return buf;
+}
+
+}  // namespace
+
+void JudgeOptions::validate() const {
+  if (responses.empty()) throw UsageError("judge: give at least one --responses file");
+  if (out_dir.empty()) throw UsageError("judge: --out is required");
+  parse_setting(default_setting, "judge: --default-setting");
+  if (audio_judge) audio.validate();
+}
+
+io::Json run_judge(const JudgeOptions& o, const JudgeEncoders& enc) {
+  o.validate();
+  ensure_dir(o.out_dir);
+  const auto responses = read_responses(o.responses, parse_setting(o.default_setting));
+  log_info("judge", "{} replies from {} systems", responses.size(), systems_of(responses).size());
+  io::Json result{{"systems", systems_of(responses)}};
+
+  if (o.audio_judge) {
+    auto items = judge_audio(responses, o.audio, o.out_dir);
+    std::vector<io::Json> lines;
+    for (const auto& it : items) lines.push_back(it.to_json());
+    io::write_jsonl_atomic((fs::path(o.out_dir) / "judge_items.jsonl").string(), lines);
+    io::Json summaries = io::Json::array();
+    for (const auto& s : summarize(items)) summaries.push_back(s.to_json());
+    io::Json judge{{"judge_model", o.audio.model},
+                   {"samples", o.audio.samples},
+                   {"temperature", o.audio.temperature},
+                   {"top_p", o.audio.top_p},
+                   {"summaries", summaries}};
+    io::write_json_atomic((fs::path(o.out_dir) / "judge_summary.json").string(), judge);
+    result["audio_judge"] = judge;
+  }
+
+  io::Json diversity = io::Json::array();
+  for (const auto& d : cross_emotion_diversity(responses, enc.bertscore, enc.embedder))
+    diversity.push_back(d.to_json());
+  io::write_json_atomic((fs::path(o.out_dir) / "similarity.json").string(), diversity);
+  result["diversity"] = diversity;
+
+  io::Json general = io::Json::array();
+  for (const auto& g : general_ability(responses, enc.bertscore)) general.push_back(g.to_json());
+  io::write_json_atomic((fs::path(o.out_dir) / "general.json").string(), general);
+  result["general"] = general;
+
+  io::write_json_atomic((fs::path(o.out_dir) / "judge.json").string(), result);
+  write_file_atomic(fs::path(o.out_dir) / "table.md", format_table(result));
+  return result;
+}
+
+std::string format_table(const io::Json& r) {
+  std::string semantic_measure, judge_model = "-";
+  if (r.contains("audio_judge")) judge_model = r["audio_judge"].value("judge_model", "-");
+  std::string out =
+      "| system | Neutral | Emotional | sem. sim. | lex. sim. | BERTScore F1 | ROUGE-L | WER % |\n";
+  out += "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& system : r["systems"]) {
+    const std::string name = system.get<std::string>();
+    std::string neutral = "-", emotional = "-";
+    if (r.contains("audio_judge")) {
+      for (const auto& s : r["audio_judge"]["summaries"]) {
+        if (s["system"] != name) continue;
+        std::string cell = fmt_num(s["mean"], "%.2f") + " (n " + std::to_string(s["n"].get<size_t>()) + ")";
+        if (s["n"].get<size_t>() == 0) cell = "-";
+        (s["setting"] == "neutral" ? neutral : emotional) = cell;
+      }
+    }
+    std::string sem = "-", lex = "-";
+    for (const auto& d : r["diversity"]) {
+      if (d["system"] != name || d["lexical"]["pairs"].get<size_t>() == 0) continue;
+      lex = fmt_num(d["lexical"]["mean"], "%.3f");
+      if (!d["semantic"].is_null()) {
+        sem = fmt_num(d["semantic"]["mean"], "%.3f");
+        semantic_measure = d["semantic_measure"].get<std::string>();
+      }
+    }
+    std::string bs = "-", rl = "-", wer = "-";
+    for (const auto& g : r["general"]) {
+      if (g["system"] != name) continue;
+      bs = fmt_num(g["bertscore_f1"], "%.3f");
+      rl = fmt_num(g["rouge_l"], "%.3f");
+      if (!g["wer"].is_null()) wer = fmt_num(io::Json(100.0 * g["wer"].get<double>()), "%.2f");
+    }
+    out += "| " + name + " | " + neutral + " | " + emotional + " | " + sem + " | " + lex + " | " + bs +
+           " | " + rl + " | " + wer + " |\n";
+  }
+  out += "\nNeutral / Emotional: mean audio-judge score (1-5) by " + judge_model +
+         ", replies whose ratings all failed left out.\n";
+  out +=
+      "sem. sim.: " +
+      (semantic_measure.empty() ? std::string("not computed (no encoder given)") : semantic_measure) +
+      "; lex. sim.: ROUGE-L F1 with stemming; both mean pairwise over replies to one query under different "
+      "target emotions (lower = more change).\n";
+  out +=
+      "BERTScore F1, ROUGE-L: against reference replies; WER: ASR transcript against the model's own text.\n";
+  return out;
+}
+
+}  // namespace symp::judge

@@ -1,0 +1,154 @@
+#include "symp/judge/similarity.h"
+
+#include <cmath>
+#include <map>
+
+#include "symp/core/log.h"
+#include "symp/text/rouge.h"
+#include "symp/text/wer.h"
+
+namespace symp::judge {
+namespace {
+
+PairStats stats_of(const std::vector<double>& values) {
+  PairStats s;
+  s.pairs = values.size();
+  if (values.empty()) return s;
+  double sum = 0.0;
+  for (double v : values) sum += v;
+  s.mean = sum / static_cast<double>(values.size());
+  double ss = 0.0;
+  for (double v : values) ss += (v - s.mean) * (v - s.mean);
+  s.std = std::sqrt(ss / static_cast<double>(values.size()));
+  return s;
+}
+
+io::Json stats_json(const PairStats& s) {
+  return {{"mean", s.mean}, {"std", s.std}, {"pairs", s.pairs}};
+}
+
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double dot = 0.0, na = 0.0, nb = 0.0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    dot += static_cast<double>(a[i]) * b[i];
+    na += static_cast<double>(a[i]) * a[i];
+    nb += static_cast<double>(b[i]) * b[i];
+  }
+  return na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : 0.0;
+}
+
+}  // namespace
+
+io::Json DiversityResult::to_json() const {
+  io::Json j{{"system", system},
+             {"queries", queries},
+             {"lexical", stats_json(lexical)},
+             {"lexical_measure", "ROUGE-L F1, Porter stemming, mean of both directions"}};
+  j["semantic"] = semantic ? stats_json(*semantic) : io::Json(nullptr);
+  j["semantic_measure"] = semantic_measure;
+  return j;
+}
+
+std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>& responses,
+                                                     text::TokenEncoder* bertscore,
+                                                     text::Embedder* embedder) {
+  std::vector<DiversityResult> out;
+  for (const auto& system : systems_of(responses)) {
+    // query -> replies, one per target emotion (a repeated emotion keeps its first reply).
+    std::map<std::string, std::map<std::string, const Response*>> groups;
+    for (const auto& r : responses) {
+      if (r.system != system) continue;
+      if (r.query.empty()) continue;
+      groups[r.query].emplace(r.emotion, &r);
+    }
+    std::vector<std::string> cand, ref;
+    for (const auto& [query, by_emotion] : groups) {
+      for (auto a = by_emotion.begin(); a != by_emotion.end(); ++a) {
+        for (auto b = std::next(a); b != by_emotion.end(); ++b) {
+          cand.push_back(a->second->spoken_text());
+          ref.push_back(b->second->spoken_text());
+        }
+      }
+    }
+    DiversityResult d;
+    d.system = system;
+    for (const auto& [query, by_emotion] : groups) d.queries += by_emotion.size() >= 2 ? 1 : 0;
+    std::vector<double> lexical;
+    for (size_t k = 0; k < cand.size(); ++k) {
+      auto a = text::rouge_tokenize(cand[k], true), b = text::rouge_tokenize(ref[k], true);
+      lexical.push_back(0.5 * (text::rouge_l_tokens(a, b).fmeasure + text::rouge_l_tokens(b, a).fmeasure));
+    }
+    d.lexical = stats_of(lexical);
+    if (bertscore) {
+      std::vector<double> f;
+      for (const auto& s : text::bert_score(*bertscore, cand, ref)) f.push_back(s.f1);
+      d.semantic = stats_of(f);
+      d.semantic_measure = "BERTScore F1 (" + bertscore->describe() + ")";
+    } else if (embedder) {
+      std::vector<std::string> texts;
+      std::map<std::string, size_t> index;
+      for (const auto* list : {&cand, &ref}) {
+        for (const auto& t : *list) {
+          if (index.emplace(t, texts.size()).second) texts.push_back(t);
+        }
+      }
+      auto rows = embedder->embed(texts);
+      std::vector<double> c;
+      for (size_t k = 0; k < cand.size(); ++k) c.push_back(cosine(rows[index[cand[k]]], rows[index[ref[k]]]));
+      d.semantic = stats_of(c);
+      d.semantic_measure = "cosine (" + embedder->describe() + ")";
+    }
+    if (d.queries == 0) log_warn("judge", "{}: no query has replies under two target emotions", system);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+io::Json GeneralResult::to_json() const {
+  auto opt = [](const std::optional<double>& x) { return x ? io::Json(*x) : io::Json(nullptr); };
+  return {{"system", system},
+          {"rouge_l", opt(rouge_l)},
+          {"bertscore_f1", opt(bertscore_f1)},
+          {"with_reference", with_reference},
+          {"wer", opt(wer)},
+          {"with_transcript", with_transcript}};
+}
+
+std::vector<GeneralResult> general_ability(const std::vector<Response>& responses,
+                                           text::TokenEncoder* bertscore) {
+  std::vector<GeneralResult> out;
+  for (const auto& system : systems_of(responses)) {
+    GeneralResult g;
+    g.system = system;
+    std::vector<std::string> cand, ref, asr, own;
+    for (const auto& r : responses) {
+      if (r.system != system) continue;
+      if (!r.reference.empty()) {
+        cand.push_back(r.spoken_text());
+        ref.push_back(r.reference);
+      }
+      // WER of the ASR transcript against the model's own text (the reference code's protocol).
+      if (!r.transcript.empty() && !text::normalize_for_wer(r.text).empty()) {
+        own.push_back(text::normalize_for_wer(r.text));
+        asr.push_back(text::normalize_for_wer(r.transcript));
+      }
+    }
+    g.with_reference = cand.size();
+    if (!cand.empty()) {
+      double sum = 0.0;
+      for (size_t k = 0; k < cand.size(); ++k) sum += text::rouge_l(ref[k], cand[k], true).fmeasure;
+      g.rouge_l = sum / static_cast<double>(cand.size());
+      if (bertscore) {
+        double f = 0.0;
+        for (const auto& s : text::bert_score(*bertscore, cand, ref)) f += s.f1;
+        g.bertscore_f1 = f / static_cast<double>(cand.size());
+      }
+    }
+    g.with_transcript = own.size();
+    if (!own.empty()) g.wer = text::word_error_rate(own, asr).wer();
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+}  // namespace symp::judge

@@ -1,0 +1,124 @@
+#pragma once
+// A minimal HTTP/1.1 server on 127.0.0.1 for tests: one thread per connection, Content-Length bodies,
+// "Connection: close". Debian's cpp-httplib ships its server as a compiled library that the test
+// binaries do not link, so the judge tests carry this instead.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace symp::test {
+
+struct HttpExchange {
+  std::string method, path, body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  int status = 200;
+  std::string reply;
+  std::string content_type = "application/json";
+};
+
+class LoopbackHttpServer {
+ public:
+  explicit LoopbackHttpServer(std::function<void(HttpExchange&)> handler) : handler_(std::move(handler)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 64) != 0) {
+      throw std::runtime_error("loopback server: bind/listen failed");
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~LoopbackHttpServer() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    acceptor_.join();
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& t : workers_) t.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  void accept_loop() {
+    while (!stopping_) {
+      int client = ::accept(fd_, nullptr, nullptr);
+      if (client < 0) break;
+      std::lock_guard<std::mutex> lock(mutex_);
+      workers_.emplace_back([this, client] { serve(client); });
+    }
+  }
+
+  void serve(int client) {
+    std::string data;
+    char buf[65536];
+    size_t header_end = std::string::npos, need = 0;
+    while (true) {
+      ssize_t n = ::recv(client, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      data.append(buf, static_cast<size_t>(n));
+      if (header_end == std::string::npos) {
+        header_end = data.find("\r\n\r\n");
+        if (header_end != std::string::npos) {
+          auto pos = lower(data.substr(0, header_end)).find("content-length:");
+          need = pos == std::string::npos ? 0 : std::stoul(data.substr(pos + 15));
+        }
+      }
+      if (header_end != std::string::npos && data.size() >= header_end + 4 + need) break;
+    }
+    if (header_end != std::string::npos) {
+      HttpExchange ex;
+      std::string head = data.substr(0, header_end);
+      size_t line_end = head.find("\r\n");
+      std::string request_line = head.substr(0, line_end);
+      ex.method = request_line.substr(0, request_line.find(' '));
+      ex.path = request_line.substr(ex.method.size() + 1, request_line.rfind(' ') - ex.method.size() - 1);
+      for (size_t p = line_end; p != std::string::npos && p < head.size();) {
+        size_t next = head.find("\r\n", p + 2);
+        std::string line = head.substr(p + 2, next == std::string::npos ? std::string::npos : next - p - 2);
+        auto colon = line.find(':');
+        if (colon != std::string::npos) {
+          ex.headers[lower(line.substr(0, colon))] = line.substr(line.find_first_not_of(' ', colon + 1));
+        }
+        p = next;
+      }
+      ex.body = data.substr(header_end + 4, need);
+      handler_(ex);
+      std::string out = "HTTP/1.1 " + std::to_string(ex.status) + " X\r\nContent-Type: " + ex.content_type +
+                        "\r\nContent-Length: " + std::to_string(ex.reply.size()) +
+                        "\r\nConnection: close\r\n\r\n" + ex.reply;
+      ::send(client, out.data(), out.size(), MSG_NOSIGNAL);
+    }
+    ::close(client);
+  }
+
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  std::function<void(HttpExchange&)> handler_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace symp::test
