@@ -1,0 +1,53 @@
+#pragma once
+// `symp tokenize fit | encode | roundtrip`: the embedded codec and the SentencePiece tokenizer applied to
+// a gen-data corpus. One library function per subcommand; tools/symp/cmd_tokenize.cpp only binds options.
+#include "symp/speech/embedded_codec.h"
+#include "symp/text/sentencepiece.h"
+#include "symp/text/sequence.h"
+
+#include <string>
+#include <vector>
+
+namespace symp::speech {
+
+struct TokenizeFitOptions {
+  std::string corpus_dir;         // gen-data output with manifest.jsonl
+  std::string out_dir;            // model folder: codec.json, text.model, tokenizer.json
+  EmbeddedCodecFitOptions codec;  // codec analysis settings, codebook sizes, file sample
+  text::SpmTrainOptions text;     // SentencePiece settings
+  void validate() const;
+};
+
+// Trains the codec on the training partition's audio (query and response) and the text tokenizer on
+// its text (queries, responses and the system lines), and writes both to out_dir.
+void tokenize_fit(const TokenizeFitOptions& options);
+
+struct TokenizeEncodeOptions {
+  std::string model_dir;             // from tokenize_fit
+  text::CorpusEncodeOptions corpus;  // corpus, output folder, layout, N/A share, max length, threads
+  void validate() const;
+};
+
+// Encodes every record of the corpus with the model folder's codec and tokenizer.
+text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options);
+
+struct RoundtripOptions {
+  std::string model_dir;           // from tokenize_fit
+  std::vector<std::string> audio;  // files, or folders whose .wav files are taken (sorted)
+  std::string out_dir;             // decoded WAVs under the input names, roundtrip.csv, roundtrip.json
+  int threads = 2;                 // files in parallel
+  void validate() const;
+};
+
+struct RoundtripSummary {
+  int64_t files = 0;
+  double audio_seconds = 0.0;
+  double encode_x_realtime = 0.0, decode_x_realtime = 0.0;  // per thread
+  double f0_spearman = 0.0, energy_spearman = 0.0, rate_spearman = 0.0;
+  double f0_median_error = 0.0;  // median |F0 out / F0 in - 1|
+};
+
+// Encodes and decodes each file, writes it under the same file name, and measures what survived.
+RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options);
+
+}  // namespace symp::speech

@@ -1,0 +1,222 @@
+// tokenize fit / encode / roundtrip over a corpus, with the embedded codec and SentencePiece tokenizer.
+#include "symp/speech/embedded_codec_tokenize.h"
+
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+#include "symp/core/log.h"
+#include "symp/core/progress.h"
+#include "symp/io/audio.h"
+#include "symp/io/csv.h"
+#include "symp/io/jsonl.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace symp::speech {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string resolve(const fs::path& corpus, const std::string& rel) {
+  const fs::path p = rel;
+  return (p.is_absolute() ? p : corpus / p).string();
+}
+
+}  // namespace
+
+void TokenizeFitOptions::validate() const {
+  if (corpus_dir.empty()) throw UsageError("--corpus: a corpus folder is required");
+  if (out_dir.empty()) throw UsageError("--out: a model folder is required");
+  codec.validate();
+  text.validate();
+}
+
+void tokenize_fit(const TokenizeFitOptions& options) {
+  options.validate();
+  const fs::path corpus = options.corpus_dir;
+  const std::string manifest = (corpus / "manifest.jsonl").string();
+  std::vector<std::string> audio;
+  std::vector<std::string> texts;
+  std::set<std::string> systems = {affect::system_prompt(std::nullopt)};
+  io::for_each_jsonl(manifest, [&](const io::Json& j, size_t line) {
+    const std::string where = manifest + ":" + std::to_string(line);
+    if (io::require_string(j, "partition", where) != "train") return;
+    const std::string id = io::require_string(j, "id", where);
+    for (const char* field : {"query_audio", "response_audio"}) {
+      if (!j.contains(field) || !j[field].is_string() || j[field].get<std::string>().empty())
+        throw InputError(where + ": record " + id + ": record has no audio (field '" + field +
+                         "' missing or empty)");
+      audio.push_back(resolve(corpus, j[field].get<std::string>()));
+    }
+    texts.push_back(io::require_string(j, "query_text", where));
+    texts.push_back(io::require_string(j, "response_text", where));
+    systems.insert(affect::system_prompt(affect::clamp_va(io::require_number(j, "valence", where),
+                                                          io::require_number(j, "arousal", where), where)));
+  });
+  if (audio.empty()) throw InputError(manifest + ": no training records to fit on");
+  texts.insert(texts.end(), systems.begin(), systems.end());
+
+  ensure_dir(options.out_dir);
+  const auto start = Clock::now();
+  const EmbeddedCodecModel model = fit_embedded_codec(audio, options.codec);
+  model.save((fs::path(options.out_dir) / kEmbeddedCodecFile).string());
+  log_info("tokenize", "codec: {} ids ({:.1f} s)", model.config.vocab_size(),
+           std::chrono::duration<double>(Clock::now() - start).count());
+  text::SpmTokenizer::train(texts, model.config.vocab_size(), options.text, options.out_dir);
+}
+
+void TokenizeEncodeOptions::validate() const {
+  if (model_dir.empty()) throw UsageError("--model: a model folder from `symp tokenize fit` is required");
+  corpus.validate();
+}
+
+text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options) {
+  options.validate();
+  const auto codec = EmbeddedCodec::load(options.model_dir);
+  const auto tokenizer = text::SpmTokenizer::load(options.model_dir);
+  if (tokenizer.audio_codes() != codec->vocab_size())
+    throw InputError(
+        fmt::format("{}: the tokenizer has {} audio ids but the codec {} codes; refit the model folder",
+                    options.model_dir, tokenizer.audio_codes(), codec->vocab_size()));
+  const int rate = codec->sample_rate();
+  auto encode_audio = [&](const std::string& path) {
+    const io::Audio audio = io::read_audio(path, rate);
+    if (audio.samples.empty()) throw InputError("audio is empty");
+    return codec->encode(audio.samples);
+  };
+  return text::encode_corpus(options.corpus, tokenizer, encode_audio);
+}
+
+void RoundtripOptions::validate() const {
+  if (model_dir.empty()) throw UsageError("--model: a model folder from `symp tokenize fit` is required");
+  if (audio.empty()) throw UsageError("--audio: at least one file or folder is required");
+  if (out_dir.empty()) throw UsageError("--out: an output folder is required");
+  if (threads < 1) throw UsageError(fmt::format("threads must be >= 1, got {}", threads));
+}
+
+RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options) {
+  options.validate();
+  const auto codec = EmbeddedCodec::load(options.model_dir);
+  std::vector<fs::path> files;
+  for (const auto& a : options.audio) {
+    if (fs::is_directory(a)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::directory_iterator(a))
+        if (e.is_regular_file() && e.path().extension() == ".wav") found.push_back(e.path());
+      std::sort(found.begin(), found.end());
+      if (found.empty()) throw InputError("--audio " + a + ": no .wav files in the folder");
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.emplace_back(a);
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& f : files)
+    if (!names.insert(f.filename().string()).second)
+      throw UsageError("--audio: two inputs are named " + f.filename().string() +
+                       "; outputs keep the input names");
+  ensure_dir(options.out_dir);
+
+  struct Row {
+    ProsodyFigures in, out;
+    int64_t tokens = 0;
+    double encode_s = 0, decode_s = 0;
+  };
+  std::vector<Row> rows(files.size());
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr first_error;
+  Progress bar("roundtrip", static_cast<int64_t>(files.size()), "file");
+  auto worker = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      try {
+        with_context(files[i].string(), [&] {
+          const io::Audio audio = io::read_audio(files[i].string(), codec->sample_rate());
+          const auto t0 = Clock::now();
+          const std::vector<int64_t> ids = codec->encode(audio.samples);
+          const auto t1 = Clock::now();
+          io::Audio decoded{codec->decode(ids), codec->output_sample_rate()};
+          const auto t2 = Clock::now();
+          io::write_wav((fs::path(options.out_dir) / files[i].filename()).string(), decoded);
+          Row& r = rows[i];
+          r.tokens = static_cast<int64_t>(ids.size());
+          r.encode_s = std::chrono::duration<double>(t1 - t0).count();
+          r.decode_s = std::chrono::duration<double>(t2 - t1).count();
+          r.in = measure_prosody(audio.samples, codec->model().config);
+          r.out = measure_prosody(decoded.samples, codec->model().config);
+        });
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!first_error) first_error = std::current_exception();
+        next = files.size();
+      }
+      bar.advance();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < options.threads; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  bar.finish();
+  if (first_error) std::rethrow_exception(first_error);
+
+  RoundtripSummary s;
+  s.files = static_cast<int64_t>(files.size());
+  std::vector<double> f0_in, f0_out, e_in, e_out, r_in, r_out, f0_err;
+  double enc = 0, dec = 0;
+  std::string csv =
+      "file,duration,tokens,f0_mean_in,f0_mean_out,energy_mean_in,energy_mean_out,rate_in,rate_out\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    s.audio_seconds += r.in.duration;
+    enc += r.encode_s;
+    dec += r.decode_s;
+    csv += fmt::format("{},{:.3f},{},{:.2f},{:.2f},{:.5f},{:.5f},{:.3f},{:.3f}\n",
+                       files[i].filename().string(), r.in.duration, r.tokens, r.in.f0_mean, r.out.f0_mean,
+                       r.in.energy_mean, r.out.energy_mean, r.in.rate, r.out.rate);
+    e_in.push_back(r.in.energy_mean);
+    e_out.push_back(r.out.energy_mean);
+    r_in.push_back(r.in.rate);
+    r_out.push_back(r.out.rate);
+    if (std::isfinite(r.in.f0_mean) && std::isfinite(r.out.f0_mean)) {
+      f0_in.push_back(r.in.f0_mean);
+      f0_out.push_back(r.out.f0_mean);
+      f0_err.push_back(std::abs(r.out.f0_mean / r.in.f0_mean - 1.0));
+    }
+  }
+  std::sort(f0_err.begin(), f0_err.end());
+  s.encode_x_realtime = enc > 0 ? s.audio_seconds / enc : 0.0;
+  s.decode_x_realtime = dec > 0 ? s.audio_seconds / dec : 0.0;
+  s.f0_spearman = spearman(f0_in, f0_out);
+  s.energy_spearman = spearman(e_in, e_out);
+  s.rate_spearman = spearman(r_in, r_out);
+  s.f0_median_error = f0_err.empty() ? std::nan("") : f0_err[f0_err.size() / 2];
+  write_file_atomic(fs::path(options.out_dir) / "roundtrip.csv", csv);
+  auto num = [](double v) { return std::isfinite(v) ? io::Json(v) : io::Json(nullptr); };
+  io::write_json_atomic((fs::path(options.out_dir) / "roundtrip.json").string(),
+                        {{"files", s.files},
+                         {"audio_seconds", s.audio_seconds},
+                         {"codec", codec->describe()},
+                         {"encode_x_realtime", num(s.encode_x_realtime)},
+                         {"decode_x_realtime", num(s.decode_x_realtime)},
+                         {"f0_mean_spearman", num(s.f0_spearman)},
+                         {"energy_mean_spearman", num(s.energy_spearman)},
+                         {"rate_spearman", num(s.rate_spearman)},
+                         {"f0_mean_median_error", num(s.f0_median_error)},
+                         {"measures",
+                          "F0: the codec's autocorrelation tracker; energy: RMS 2048/512; rate: "
+                          "syllable nuclei (de Jong & Wempe) per second"}});
+  log_info("roundtrip",
+           "{} files, {:.1f} s: F0 rho {:.3f}, energy rho {:.3f}, rate rho {:.3f}, median F0 error {:.1f} %; "
+           "encode {:.0f}x, decode {:.0f}x real time",
+           s.files, s.audio_seconds, s.f0_spearman, s.energy_spearman, s.rate_spearman,
+           100 * s.f0_median_error, s.encode_x_realtime, s.decode_x_realtime);
+  return s;
+}
+
+}  // namespace symp::speech

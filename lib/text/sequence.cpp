@@ -1,0 +1,95 @@
+// Sympatheia training sequences: the reference layout, the interleaved option and the N/A choice.
+#include "symp/text/sequence.h"
+
+#include "symp/core/error.h"
+#include "symp/core/rng.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace symp::text {
+
+namespace {
+
+std::string audio_tags(const std::vector<int64_t>& codes) {
+  std::string out;
+  out.reserve(codes.size() * 14);
+  for (int64_t c : codes) out += "<|audio_" + std::to_string(c) + "|>";
+  return out;
+}
+
+// Everything up to and including "<|assistant|>\n": the inference prompt.
+std::string prompt_text(const SequenceInput& record) {
+  return "<|system|>\n" + affect::system_prompt(record.condition) + "\n<|user|>\n" +
+         audio_tags(record.query_codes) + "\n<|assistant|>\n";
+}
+
+}  // namespace
+
+SequenceLayout parse_layout(const std::string& name) {
+  if (name == "reference") return SequenceLayout::Reference;
+  if (name == "interleaved") return SequenceLayout::Interleaved;
+  throw UsageError("layout must be \"reference\" or \"interleaved\", got \"" + name + "\"");
+}
+
+std::string layout_name(SequenceLayout layout) {
+  return layout == SequenceLayout::Reference ? "reference" : "interleaved";
+}
+
+void SequenceOptions::validate() const {
+  if (interleave_text < 1)
+    throw UsageError(fmt::format("interleave_text must be >= 1, got {}", interleave_text));
+  if (interleave_audio < 1)
+    throw UsageError(fmt::format("interleave_audio must be >= 1, got {}", interleave_audio));
+  if (!(na_fraction >= 0.0 && na_fraction <= 1.0))
+    throw UsageError(fmt::format("na_fraction must be in [0, 1], got {}", na_fraction));
+  if (max_length < 1) throw UsageError(fmt::format("max_length must be >= 1, got {}", max_length));
+}
+
+std::string reference_text(const SequenceInput& record) {
+  return prompt_text(record) + record.response_text + "\n" + audio_tags(record.response_codes) + "<|user|>";
+}
+
+EncodedSequence build_sequence(const SequenceInput& record, const ChatTokenizer& tokenizer,
+                               const SequenceOptions& options) {
+  EncodedSequence out;
+  const std::string prompt = prompt_text(record);
+  out.input_ids = tokenizer.prefix_ids();
+  const std::vector<int64_t> prompt_ids = tokenizer.encode(prompt);
+  out.input_ids.insert(out.input_ids.end(), prompt_ids.begin(), prompt_ids.end());
+  out.assistant_start = static_cast<int64_t>(out.input_ids.size());
+
+  if (options.layout == SequenceLayout::Reference) {
+    // Encoded in two parts so the prompt's ids are exactly the inference prompt's.
+    const std::string rest = record.response_text + "\n" + audio_tags(record.response_codes) + "<|user|>";
+    const std::vector<int64_t> rest_ids = tokenizer.encode(rest);
+    out.input_ids.insert(out.input_ids.end(), rest_ids.begin(), rest_ids.end());
+    out.text = prompt + rest;
+    return out;
+  }
+
+  const std::vector<int64_t> text_ids = tokenizer.encode(record.response_text);
+  size_t t = 0, a = 0;
+  while (t < text_ids.size() || a < record.response_codes.size()) {
+    for (int k = 0; k < options.interleave_text && t < text_ids.size(); ++k)
+      out.input_ids.push_back(text_ids[t++]);
+    for (int k = 0; k < options.interleave_audio && a < record.response_codes.size(); ++k)
+      out.input_ids.push_back(tokenizer.audio_id(record.response_codes[a++]));
+  }
+  out.input_ids.push_back(tokenizer.special_id("<|user|>"));
+  const size_t prefix = tokenizer.prefix_ids().size();
+  out.text = tokenizer.decode(std::vector<int64_t>(out.input_ids.begin() + prefix, out.input_ids.end()));
+  return out;
+}
+
+std::set<std::string> choose_na_records(std::vector<std::string> ids, double fraction, uint64_t seed) {
+  std::sort(ids.begin(), ids.end());
+  Rng rng(seed);
+  for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[rng.below(i)]);  // Fisher-Yates
+  const size_t take = static_cast<size_t>(std::llround(fraction * ids.size()));
+  return std::set<std::string>(ids.begin(), ids.begin() + std::min(take, ids.size()));
+}
+
+}  // namespace symp::text

@@ -1,0 +1,81 @@
+// The embedded model's SentencePiece tokenizer: special tokens as single ids, the audio range right
+// after the text vocabulary, exact round trips (non-ASCII through byte fallback), clear errors.
+#include "symp/core/error.h"
+#include "symp/text/sentencepiece.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace symp;
+
+namespace {
+
+const text::SpmTokenizer& trained() {
+  static const text::SpmTokenizer tok = [] {
+    const fs::path dir = fs::temp_directory_path() / "symp_test_sentencepiece";
+    fs::remove_all(dir);
+    const std::vector<std::string> subjects = {"I", "You", "We", "My friend", "The team", "Everyone"};
+    const std::vector<std::string> verbs = {"need help with",      "feel worried about", "are excited about",
+                                            "keep thinking about", "want to plan",       "cannot finish"};
+    const std::vector<std::string> objects = {"the trip",    "my exam",   "the garden", "dinner tonight",
+                                              "the meeting", "a new job", "the weekend"};
+    std::vector<std::string> texts;
+    for (const auto& s : subjects)
+      for (const auto& v : verbs)
+        for (const auto& o : objects)
+          texts.push_back(s + " " + v + " " + o + ". That sounds good, let's go!");
+    text::SpmTrainOptions options;
+    options.vocab_size = 400;
+    options.threads = 1;
+    text::SpmTokenizer::train(texts, 64, options, dir.string());
+    return text::SpmTokenizer::load(dir.string());
+  }();
+  return tok;
+}
+
+}  // namespace
+
+TEST_CASE("text: SentencePiece tokenizer keeps special tokens whole and audio after the text ids") {
+  const auto& tok = trained();
+  CHECK(tok.audio_offset() == tok.text_vocab_size());
+  CHECK(tok.vocab_size() == tok.text_vocab_size() + 64);
+  std::set<int64_t> special_ids;
+  for (const auto& s : text::chat_special_tokens()) {
+    const int64_t id = tok.special_id(s);
+    CHECK(id < tok.text_vocab_size());
+    special_ids.insert(id);
+    CHECK(tok.encode(s) == std::vector<int64_t>{id});
+  }
+  CHECK(special_ids.size() == text::chat_special_tokens().size());
+
+  const auto ids = tok.encode("<|user|>\n<|audio_0|><|audio_63|>We need help");
+  REQUIRE(ids.size() > 4);
+  CHECK(ids[0] == tok.special_id("<|user|>"));
+  CHECK(ids[1] == tok.special_id("\n"));
+  CHECK(ids[2] == tok.audio_offset());
+  CHECK(ids[3] == tok.audio_offset() + 63);
+  for (size_t i = 4; i < ids.size(); ++i) CHECK(ids[i] < tok.text_vocab_size());
+  CHECK_THROWS_AS(tok.encode("<|audio_64|>"), Error);
+  CHECK_THROWS_AS(tok.decode({tok.vocab_size()}), Error);
+  CHECK_THROWS_AS(tok.special_id("<|nope|>"), Error);
+}
+
+TEST_CASE("text: SentencePiece tokenizer round-trips text exactly, non-ASCII included") {
+  const auto& tok = trained();
+  for (const std::string s :
+       {"<|system|>\nPlease respond in English. User emotion (valence=-0.75, arousal=0.10)\n<|user|>\n",
+        "We  want to plan   the trip.\n\nYou cannot finish?",
+        "Caf\xC3\xA9 na\xC3\xAFve \xE2\x80\x94 \xF0\x9F\x98\x8A ok",
+        "<|assistant|>\nThat sounds good!\n<|audio_5|><|audio_6|><|user|>", "a<|audio_x|>b<|audio_|>"}) {
+    CHECK(tok.decode(tok.encode(s)) == s);
+  }
+}
+
+TEST_CASE("text: SentencePiece tokenizer refuses a foreign tokenizer folder") {
+  const fs::path dir = fs::temp_directory_path() / "symp_test_sentencepiece_bad";
+  fs::create_directories(dir);
+  CHECK_THROWS_AS(text::SpmTokenizer::load(dir.string()), Error);
+}
