@@ -1,0 +1,350 @@
+// WhisperVQ speech tokenizer (see symp/speech/whisper_vq.h).
+#include "symp/speech/whisper_vq.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "symp/core/error.h"
+#include "symp/core/log.h"
+#include "symp/speech/glm4voice_checkpoint.h"
+
+namespace symp::speech {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string() + ": missing or unreadable");
+  try {
+    return json::parse(in);
+  } catch (const std::exception& e) {
+    throw InputError(path.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+// Reads `key` into `out` when present and not null; InputError naming file and field on a wrong type.
+template <class T>
+void field(const json& j, const std::string& key, T& out, const fs::path& file) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  try {
+    out = it->get<T>();
+  } catch (const std::exception& e) {
+    throw InputError(file.string() + ": field '" + key + "': " + e.what());
+  }
+}
+
+// Whisper's attention: q scaled by 1/sqrt(d), k without bias, additive mask.
+struct AttentionImpl : torch::nn::Module {
+  AttentionImpl(int dim, int heads) : heads(heads) {
+    q_proj = register_module("q_proj", torch::nn::Linear(dim, dim));
+    k_proj = register_module("k_proj", torch::nn::Linear(torch::nn::LinearOptions(dim, dim).bias(false)));
+    v_proj = register_module("v_proj", torch::nn::Linear(dim, dim));
+    out_proj = register_module("out_proj", torch::nn::Linear(dim, dim));
+  }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask) {
+    const auto b = x.size(0), t = x.size(1), d = x.size(2) / heads;
+    auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, d}).transpose(1, 2); };
+    auto q = split(q_proj(x) * std::pow(double(d), -0.5)), k = split(k_proj(x)), v = split(v_proj(x));
+    auto scores = torch::matmul(q, k.transpose(-2, -1)) + mask;
+    auto out = torch::matmul(torch::softmax(scores, -1), v);
+    return out_proj(out.transpose(1, 2).reshape({b, t, heads * d}));
+  }
+  int heads;
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+};
+TORCH_MODULE(Attention);
+
+struct LayerImpl : torch::nn::Module {
+  explicit LayerImpl(const WhisperVQConfig& c) {
+    self_attn = register_module("self_attn", Attention(c.d_model, c.encoder_attention_heads));
+    self_attn_layer_norm = register_module("self_attn_layer_norm",
+                                           torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
+    fc1 = register_module("fc1", torch::nn::Linear(c.d_model, c.encoder_ffn_dim));
+    fc2 = register_module("fc2", torch::nn::Linear(c.encoder_ffn_dim, c.d_model));
+    final_layer_norm =
+        register_module("final_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
+  }
+  torch::Tensor forward(torch::Tensor x, const torch::Tensor& mask) {
+    x = x + self_attn(self_attn_layer_norm(x), mask);
+    return x + fc2(torch::gelu(fc1(final_layer_norm(x))));
+  }
+  Attention self_attn{nullptr};
+  torch::nn::LayerNorm self_attn_layer_norm{nullptr}, final_layer_norm{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(Layer);
+
+// The encoder up to the quantize position; parameter names are the checkpoint's minus `model.encoder.`.
+struct EncoderImpl : torch::nn::Module {
+  explicit EncoderImpl(const WhisperVQConfig& c) : c(c) {
+    conv1 =
+        register_module("conv1", torch::nn::Conv1d(torch::nn::Conv1dOptions(c.num_mel_bins, c.d_model, 3)));
+    conv2 = register_module("conv2",
+                            torch::nn::Conv1d(torch::nn::Conv1dOptions(c.d_model, c.d_model, 3).stride(2)));
+    embed_positions =
+        register_module("embed_positions", torch::nn::Embedding(c.max_source_positions, c.d_model));
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int i = 0; i < c.quantize_position; ++i) layers->push_back(Layer(c));
+    codebook = register_module("codebook", torch::nn::Embedding(c.quantize_vocab_size, c.d_model));
+  }
+
+  // Causal convolution pads 2 frames on the left; Whisper's own pads 1 on each side.
+  torch::Tensor conv(torch::nn::Conv1d& layer, const torch::Tensor& x) const {
+    auto padded =
+        c.encoder_causal_convolution ? torch::constant_pad_nd(x, {2, 0}) : torch::constant_pad_nd(x, {1, 1});
+    return torch::gelu(layer(padded));
+  }
+
+  // Additive mask [B, 1, T, T]: key j is visible to query i when it is real audio and either not after
+  // i or in i's block (GLM-4-Voice's block-causal attention); block 0 means full attention.
+  torch::Tensor attention_mask(const torch::Tensor& valid, int block) const {
+    const auto t = valid.size(1);
+    auto opts = torch::TensorOptions().device(valid.device());
+    torch::Tensor allowed;
+    if (c.encoder_causal_attention) {
+      // The reference drops the padding mask when attention is causal (SDPA is_causal).
+      allowed =
+          torch::ones({t, t}, opts.dtype(torch::kBool)).tril().unsqueeze(0).expand({valid.size(0), t, t});
+    } else if (block > 0) {
+      auto idx = torch::arange(t, opts.dtype(torch::kLong));
+      auto causal = idx.unsqueeze(1) >= idx.unsqueeze(0);
+      auto block_of = torch::div(idx, block, "floor");
+      auto same_block = block_of.unsqueeze(1) == block_of.unsqueeze(0);
+      allowed = (causal | same_block).unsqueeze(0) & valid.to(torch::kBool).unsqueeze(1);
+    } else {
+      allowed = valid.to(torch::kBool).unsqueeze(1).expand({valid.size(0), t, t});
+    }
+    auto mask = torch::zeros(allowed.sizes(), opts.dtype(torch::kFloat32));
+    return mask.masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest()).unsqueeze(1);
+  }
+
+  torch::Tensor pool(const torch::Tensor& x) const {
+    const int k = c.pooling_kernel_size;
+    auto y = x.permute({0, 2, 1});
+    if (y.size(-1) % k != 0) y = torch::constant_pad_nd(y, {0, k - y.size(-1) % k});
+    y = c.pooling_type == "max" ? torch::max_pool1d(y, k) : torch::avg_pool1d(y, k);
+    return y.permute({0, 2, 1});
+  }
+
+  // features [B, n_mels, T], mask [B, T] -> (pre-VQ states, ids, token mask).
+  std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> forward(const torch::Tensor& features,
+                                                                  const torch::Tensor& feature_mask) {
+    auto x = conv(conv2, conv(conv1, features)).permute({0, 2, 1});
+    const auto t = x.size(1);
+    if (t > c.max_source_positions)
+      throw InputError("WhisperVQ: " + std::to_string(t) + " frames exceed max_source_positions " +
+                       std::to_string(c.max_source_positions));
+    x = x * (c.scale_embedding ? std::sqrt(double(c.d_model)) : 1.0) +
+        embed_positions->weight.narrow(0, 0, t);
+    auto valid = feature_mask.slice(1, 0, feature_mask.size(1), c.conv_stride());
+    int block = c.quantize_causal_block_size;
+    auto mask = attention_mask(valid, block);
+    for (int i = 0; i < c.quantize_position; ++i) {
+      x = layers[i]->as<Layer>()->forward(x, mask);
+      if (i + 1 == c.pooling_position && c.pooling_kernel_size > 0) {
+        x = pool(x);
+        valid = valid.slice(1, 0, valid.size(1), c.pooling_kernel_size);
+        block = block > 0 ? block / c.pooling_kernel_size : 0;
+        mask = attention_mask(valid, block);
+      }
+    }
+    // Nearest code by Euclidean distance, |c|^2 + |x|^2 - 2 x.c as the reference computes it.
+    auto flat = x.reshape({-1, x.size(-1)});
+    auto book = codebook->weight;
+    auto dist = torch::addmm(book.pow(2).sum(1) + flat.pow(2).sum(1, true), flat, book.t(), 1.0, -2.0);
+    auto ids = dist.argmin(1).reshape({x.size(0), x.size(1)});
+    return {x, ids, valid};
+  }
+
+  WhisperVQConfig c;
+  torch::nn::Conv1d conv1{nullptr}, conv2{nullptr};
+  torch::nn::Embedding embed_positions{nullptr}, codebook{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+};
+TORCH_MODULE(Encoder);
+
+}  // namespace
+
+WhisperVQConfig WhisperVQConfig::load(const std::string& dir) {
+  WhisperVQConfig c;
+  const fs::path config_path = fs::path(dir) / "config.json";
+  const fs::path pre_path = fs::path(dir) / "preprocessor_config.json";
+  auto j = read_json(config_path);
+  field(j, "d_model", c.d_model, config_path);
+  field(j, "encoder_attention_heads", c.encoder_attention_heads, config_path);
+  field(j, "encoder_ffn_dim", c.encoder_ffn_dim, config_path);
+  field(j, "encoder_layers", c.encoder_layers, config_path);
+  field(j, "num_mel_bins", c.num_mel_bins, config_path);
+  field(j, "max_source_positions", c.max_source_positions, config_path);
+  field(j, "activation_function", c.activation_function, config_path);
+  field(j, "scale_embedding", c.scale_embedding, config_path);
+  field(j, "encoder_causal_convolution", c.encoder_causal_convolution, config_path);
+  field(j, "encoder_causal_attention", c.encoder_causal_attention, config_path);
+  bool quantize_causal_encoder = false;
+  field(j, "quantize_causal_encoder", quantize_causal_encoder, config_path);
+  c.encoder_causal_attention = c.encoder_causal_attention || quantize_causal_encoder;
+  c.pooling_kernel_size = 0;
+  field(j, "pooling_kernel_size", c.pooling_kernel_size, config_path);
+  field(j, "pooling_type", c.pooling_type, config_path);
+  field(j, "pooling_position", c.pooling_position, config_path);
+  c.quantize_vocab_size = 0;
+  field(j, "quantize_vocab_size", c.quantize_vocab_size, config_path);
+  field(j, "quantize_position", c.quantize_position, config_path);
+  c.quantize_causal_block_size = 0;
+  field(j, "quantize_causal_block_size", c.quantize_causal_block_size, config_path);
+
+  auto bad = [&](const std::string& what) { throw InputError(config_path.string() + ": " + what); };
+  if (c.quantize_vocab_size <= 0) bad("no 'quantize_vocab_size': not a WhisperVQ tokenizer");
+  if (c.quantize_position <= 0 || c.quantize_position > c.encoder_layers)
+    bad("'quantize_position' " + std::to_string(c.quantize_position) + " outside 1.." +
+        std::to_string(c.encoder_layers));
+  if (c.pooling_kernel_size > 0 && c.pooling_position > c.quantize_position)
+    bad("'pooling_position' after 'quantize_position'");
+  if (c.pooling_type != "avg" && c.pooling_type != "max")
+    bad("'pooling_type' must be avg or max, got " + c.pooling_type);
+  if (c.activation_function != "gelu") bad("'activation_function' " + c.activation_function + " (only gelu)");
+  if (c.d_model <= 0 || c.encoder_attention_heads <= 0 || c.d_model % c.encoder_attention_heads != 0)
+    bad("'d_model' must be a positive multiple of 'encoder_attention_heads'");
+
+  auto p = read_json(pre_path);
+  field(p, "feature_size", c.mel.n_mels, pre_path);
+  field(p, "sampling_rate", c.mel.sample_rate, pre_path);
+  field(p, "hop_length", c.mel.hop_length, pre_path);
+  field(p, "n_fft", c.mel.n_fft, pre_path);
+  field(p, "chunk_length", c.chunk_length, pre_path);
+  field(p, "padding_value", c.padding_value, pre_path);
+  double dither = 0.0;
+  field(p, "dither", dither, pre_path);
+  if (dither != 0.0)
+    throw InputError(pre_path.string() + ": field 'dither' " + std::to_string(dither) +
+                     ": only 0 is supported");
+  c.mel.f_max = c.mel.sample_rate / 2.0;
+  if (c.mel.n_mels != c.num_mel_bins)
+    throw InputError(pre_path.string() + ": 'feature_size' " + std::to_string(c.mel.n_mels) +
+                     " differs from config.json's num_mel_bins " + std::to_string(c.num_mel_bins));
+  try {
+    c.mel.validate();
+  } catch (const Error& e) {
+    throw InputError(pre_path.string() + ": " + e.what());
+  }
+  return c;
+}
+
+int WhisperVQConfig::samples_per_token() const {
+  return mel.hop_length * conv_stride() * std::max(1, pooling_kernel_size);
+}
+
+struct WhisperVQ::Impl {
+  WhisperVQConfig config;
+  Encoder encoder{nullptr};
+  torch::Device device{torch::kCPU};
+};
+
+WhisperVQ::WhisperVQ() : impl_(std::make_unique<Impl>()) {}
+WhisperVQ::~WhisperVQ() = default;
+const WhisperVQConfig& WhisperVQ::config() const {
+  return impl_->config;
+}
+
+std::unique_ptr<WhisperVQ> WhisperVQ::open(const std::string& dir, const torch::Device& device) {
+  std::unique_ptr<WhisperVQ> vq(new WhisperVQ());
+  auto& m = *vq->impl_;
+  m.config = WhisperVQConfig::load(dir);
+  m.device = device;
+  const auto weights = (fs::path(dir) / "model.safetensors").string();
+  if (!fs::exists(weights) && !fs::exists(fs::path(dir) / "model.safetensors.index.json"))
+    throw InputError(weights + ": missing (the tokenizer folder needs model.safetensors)");
+  m.encoder = Encoder(m.config);
+  const int qpos = m.config.quantize_position;
+  // As the official loader: no final layer norm, no layers from the quantize position on, no positions
+  // of the post-quantizer layers, no EMA statistics; the decoder lies outside the prefix.
+  auto skip = [qpos](const std::string& name) {
+    if (name.rfind("layer_norm.", 0) == 0 || name.rfind("embed_positions2.", 0) == 0 ||
+        name.rfind("ema_", 0) == 0)
+      return true;
+    if (name.rfind("layers.", 0) == 0) return std::stoi(name.substr(7)) >= qpos;
+    return false;
+  };
+  load_strict(*m.encoder, read_checkpoint(fs::exists(weights) ? weights : dir), weights, "model.encoder.",
+              skip);
+  m.encoder->eval();
+  m.encoder->to(device);
+  log_info("whisper-vq", "loaded {} ({} layers to the quantizer, d {}, {} codes, {} Hz tokens)", dir, qpos,
+           m.config.d_model, m.config.quantize_vocab_size, m.config.frame_rate());
+  return vq;
+}
+
+WhisperVQBatch WhisperVQ::run_batch(const std::vector<std::vector<float>>& windows) {
+  const auto& c = impl_->config;
+  if (windows.empty()) throw UsageError("WhisperVQ::run_batch: no windows");
+  const size_t max_window = size_t(c.chunk_length) * c.mel.sample_rate;
+  size_t longest = 0;
+  for (const auto& w : windows) {
+    if (w.size() > max_window)
+      throw UsageError("WhisperVQ::run_batch: a window of " + std::to_string(w.size()) + " samples exceeds " +
+                       std::to_string(c.chunk_length) + " s");
+    longest = std::max(longest, w.size());
+  }
+  // Padded to the longest, then to a multiple of one token's samples (1,280), as extract_speech_token does.
+  const size_t step = size_t(c.samples_per_token());
+  const size_t length = std::max<size_t>(step, (longest + step - 1) / step * step);
+  const auto batch = int64_t(windows.size());
+  auto wav = torch::full({batch, int64_t(length)}, c.padding_value, torch::kFloat32);
+  auto sample_mask = torch::zeros({batch, int64_t(length)}, torch::kLong);
+  for (int64_t b = 0; b < batch; ++b) {
+    const auto& w = windows[size_t(b)];
+    for (float s : w)
+      if (!std::isfinite(s)) throw InputError("WhisperVQ: non-finite sample in window " + std::to_string(b));
+    if (!w.empty()) std::memcpy(wav[b].data_ptr<float>(), w.data(), w.size() * sizeof(float));
+    sample_mask[b].narrow(0, 0, int64_t(w.size())).fill_(1);
+  }
+  torch::InferenceMode guard;
+  WhisperVQBatch out;
+  out.features = whisper_log_mel(wav.to(impl_->device), c.mel);
+  out.feature_mask = sample_mask.slice(1, 0, int64_t(length), c.mel.hop_length);
+  auto [pre_vq, ids, valid] = impl_->encoder->forward(out.features, out.feature_mask.to(impl_->device));
+  out.features = out.features.cpu();
+  out.pre_vq = pre_vq.cpu();
+  out.token_ids = ids.cpu();
+  out.token_mask = valid.cpu().to(torch::kLong);
+  return out;
+}
+
+std::vector<std::vector<int64_t>> WhisperVQ::tokenize(const std::vector<std::vector<float>>& wavs,
+                                                      int batch_size) {
+  if (batch_size <= 0)
+    throw UsageError("WhisperVQ::tokenize: batch_size must be > 0, got " + std::to_string(batch_size));
+  const auto& c = impl_->config;
+  const size_t window = size_t(c.chunk_length) * c.mel.sample_rate;
+  // (utterance, window) pairs in order; an empty utterance has no window and no tokens.
+  std::vector<std::pair<size_t, std::vector<float>>> windows;
+  for (size_t i = 0; i < wavs.size(); ++i)
+    for (size_t start = 0; start < wavs[i].size(); start += window)
+      windows.emplace_back(
+          i, std::vector<float>(wavs[i].begin() + long(start),
+                                wavs[i].begin() + long(std::min(wavs[i].size(), start + window))));
+  std::vector<std::vector<int64_t>> tokens(wavs.size());
+  for (size_t start = 0; start < windows.size(); start += size_t(batch_size)) {
+    const size_t end = std::min(windows.size(), start + size_t(batch_size));
+    std::vector<std::vector<float>> batch;
+    for (size_t k = start; k < end; ++k) batch.push_back(std::move(windows[k].second));
+    auto out = run_batch(batch);
+    for (size_t k = start; k < end; ++k) {
+      auto ids = out.token_ids[int64_t(k - start)];
+      auto mask = out.token_mask[int64_t(k - start)];
+      auto& dst = tokens[windows[k].first];
+      for (int64_t t = 0; t < ids.size(0); ++t)
+        if (mask[t].item<int64_t>()) dst.push_back(ids[t].item<int64_t>());
+    }
+  }
+  return tokens;
+}
+
+}  // namespace symp::speech
