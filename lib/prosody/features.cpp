@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <complex>
 #include <limits>
 
 namespace symp::prosody {
@@ -16,6 +17,17 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Number of centred frames librosa makes: the signal padded by frame/2 on each side.
+// Modified Bessel function I0 by its power series sum ((x/2)^k / k!)^2 (x <= 20 here: under 60 terms).
+double bessel_i0(double x) {
+  const double q = 0.25 * x * x;
+  double term = 1.0, sum = 1.0;
+  for (int k = 1; k < 500 && term > 1e-17 * sum; ++k) {
+    term *= q / (double(k) * k);
+    sum += term;
+  }
+  return sum;
+}
+
 size_t centred_frames(size_t n, int frame, int hop) {
   const size_t padded = n + 2 * static_cast<size_t>(frame / 2);
   return padded < static_cast<size_t>(frame) ? 0 : 1 + (padded - frame) / hop;
@@ -82,7 +94,7 @@ std::vector<double> centroid_frames(const std::vector<float>& samples, int sampl
   const size_t count = centred_frames(samples.size(), frame, hop);
   std::vector<double> window(static_cast<size_t>(frame));
   for (int j = 0; j < frame; ++j) window[j] = 0.5 - 0.5 * std::cos(2.0 * kPi * j / frame);  // periodic Hann
-  detail::RealFft fft(frame);
+  detail::RealFft& fft = detail::thread_fft(frame);
   std::vector<double> out(count);
   const double bin_hz = static_cast<double>(sample_rate) / frame;
   for (size_t t = 0; t < count; ++t) {
@@ -95,7 +107,8 @@ std::vector<double> centroid_frames(const std::vector<float>& samples, int sampl
     fft.forward();
     double weighted = 0.0, total = 0.0;
     for (int k = 0; k <= frame / 2; ++k) {
-      const double mag = std::abs(fft.spectrum()[k]);
+      const std::complex<double> z = fft.spectrum()[k];
+      const double mag = std::sqrt(z.real() * z.real() + z.imag() * z.imag());  // std::abs calls slow hypot
       weighted += k * bin_hz * mag;
       total += mag;
     }
@@ -117,32 +130,31 @@ void intensity_contour(const std::vector<float>& samples, int sample_rate, doubl
   const long nframes = static_cast<long>(std::floor((duration - window_s) / step)) + 1;
   const double t1 = 0.5 * duration - 0.5 * (nframes - 1) * step;
   // Kaiser window, beta 20 (side lobes far below speech dynamics), over the whole physical window.
-  const double beta = 20.0, norm = std::cyl_bessel_i(0.0, beta);
+  const double beta = 20.0, norm = bessel_i0(beta);
   std::vector<double> w(static_cast<size_t>(nwin));
   double wsum = 0.0;
   for (long j = 0; j < nwin; ++j) {
     const double u = 2.0 * j / (nwin - 1) - 1.0;
-    w[j] = std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, 1.0 - u * u))) / norm;
+    w[j] = bessel_i0(beta * std::sqrt(std::max(0.0, 1.0 - u * u))) / norm;
     wsum += w[j];
   }
   const double ref = 4e-10;  // (2e-5)^2: 0 dB at the threshold of hearing, as Praat
   for (long i = 0; i < nframes; ++i) {
     const double t = t1 + i * step;
-    const long centre = static_cast<long>(std::floor(t / dx));
-    const long start = centre - nwin / 2;
-    double mean = 0.0;
-    for (long j = 0; j < nwin; ++j) {
-      const long k = std::clamp(start + j, 0L, n - 1);
-      mean += w[j] * samples[k];
+    const long start = static_cast<long>(std::floor(t / dx)) - nwin / 2;
+    // Weighted mean and mean square in one pass; the window's mean is subtracted (variance).
+    double m1 = 0.0, m2 = 0.0;
+    if (start >= 0 && start + nwin <= n) {
+      const float* x = samples.data() + start;
+      for (long j = 0; j < nwin; ++j) m1 += w[j] * x[j], m2 += w[j] * double(x[j]) * x[j];
+    } else {
+      for (long j = 0; j < nwin; ++j) {
+        const double v = samples[std::clamp(start + j, 0L, n - 1)];
+        m1 += w[j] * v, m2 += w[j] * v * v;
+      }
     }
-    mean /= wsum;
-    double power = 0.0;
-    for (long j = 0; j < nwin; ++j) {
-      const long k = std::clamp(start + j, 0L, n - 1);
-      const double v = samples[k] - mean;
-      power += w[j] * v * v;
-    }
-    power /= wsum;
+    m1 /= wsum;
+    const double power = std::max(0.0, m2 / wsum - m1 * m1);
     times->push_back(t);
     db->push_back(10.0 * std::log10(std::max(power, 1e-30) / ref));
   }

@@ -8,7 +8,7 @@ namespace symp::prosody::detail {
 
 class RealFft {
  public:
-  explicit RealFft(int n);
+  explicit RealFft(int n, bool measure = false);  // measure: time candidate plans (slower to plan)
   ~RealFft();
   RealFft(const RealFft&) = delete;
   RealFft& operator=(const RealFft&) = delete;
@@ -26,5 +26,9 @@ class RealFft {
   void* forward_plan_ = nullptr;
   void* backward_plan_ = nullptr;
 };
+
+// This thread's FFT of size n, planned on first use (FFTW_MEASURE) and kept until the thread ends, so
+// that a worker measuring many files plans each size once.
+RealFft& thread_fft(int n);
 
 }  // namespace symp::prosody::detail
