@@ -18,9 +18,18 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 namespace fs = std::filesystem;
 
 namespace {
+// CPU seconds (user + system) of this process, or of its finished children.
+double cpu_seconds(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -71,6 +80,7 @@ int main(int argc, char** argv) {
          "  selectObject: s\n  t = To Intensity: 100, 0, \"yes\"\n  removeObject: s, p, t\nendfor\n"
          "writeInfoLine: stopwatch\n";
   }
+  const double children0 = cpu_seconds(RUSAGE_CHILDREN);
   auto t0 = std::chrono::steady_clock::now();
   const std::string praat_cmd = fmt::format("praat --run '{}' '{}' > '{}'", script.string(), list.string(),
                                             (dir / "praat_out.txt").string());
@@ -79,21 +89,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double praat_s = seconds_since(t0);
+  const double praat_cpu = cpu_seconds(RUSAGE_CHILDREN) - children0;
 
   // symp: all seven features, `threads` workers.
   std::vector<symp::prosody::EvalItem> items = symp::prosody::collect_audio(files, "bench");
   symp::prosody::FeatureOptions options;
+  const double self0 = cpu_seconds(RUSAGE_SELF);
   t0 = std::chrono::steady_clock::now();
   const auto rows = symp::prosody::measure_all(items, options, threads);
   const double symp_s = seconds_since(t0);
+  const double symp_cpu = cpu_seconds(RUSAGE_SELF) - self0;
   size_t failed = 0;
   for (const auto& r : rows) failed += !r.error.empty();
 
   std::printf("files %d, audio %.1f s\n", nfiles, audio_s);
-  std::printf("praat  pitch + intensity, 1 process   : %6.2f s wall, %6.0fx real time\n", praat_s,
-              audio_s / praat_s);
-  std::printf("symp   7 features, %d threads          : %6.2f s wall, %6.0fx real time (%zu failed)\n",
-              threads, symp_s, audio_s / symp_s, failed);
-  std::printf("throughput ratio symp / praat: %.2fx\n", praat_s / symp_s);
+  std::printf("praat  pitch + intensity, 1 process : %6.2f s wall (%5.0fx real time), %6.2f s CPU\n", praat_s,
+              audio_s / praat_s, praat_cpu);
+  std::printf(
+      "symp   7 features, %d threads        : %6.2f s wall (%5.0fx real time), %6.2f s CPU (%zu failed)\n",
+      threads, symp_s, audio_s / symp_s, symp_cpu, failed);
+  std::printf("throughput ratio symp / praat, wall: %.2fx\n", praat_s / symp_s);
+  // On a shared, loaded machine wall time depends on what else runs; CPU time per unit of work does
+  // not, and with `threads` idle cores the wall ratio approaches this figure.
+  std::printf("per-core ratio (praat CPU / symp CPU): %.2fx, so with %d free cores: %.2fx\n",
+              praat_cpu / symp_cpu, threads, threads * praat_cpu / symp_cpu);
   return failed ? 1 : 0;
 }
