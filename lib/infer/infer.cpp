@@ -1,0 +1,412 @@
+#include "symp/infer/infer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+#include "symp/core/log.h"
+#include "symp/core/progress.h"
+#include "symp/core/rng.h"
+#include "symp/io/audio.h"
+#include "symp/io/jsonl.h"
+#include "symp/nn/glm.h"
+#include "symp/nn/lora.h"
+#include "symp/speech/codec.h"
+#include "symp/text/glm_tokenizer.h"
+#include "symp/text/sentencepiece.h"
+#include "symp/text/sequence.h"
+
+namespace symp::infer {
+namespace {
+
+using io::Json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Input {
+  std::string id;          // query id (manifest) or file stem
+  std::string audio_path;  // absolute or relative to the working folder
+  std::string text;        // the query's text when the manifest has it
+};
+
+struct Target {
+  affect::ConditionOptions options;  // how to resolve it (noise included)
+  std::string name;                  // for file names and the `condition` field
+  std::string emotion;               // target anchor when the condition names one
+};
+
+struct System {
+  std::string name;
+  std::string adapter_dir;  // empty: the base model alone
+};
+
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  return out;
+}
+
+std::vector<Input> collect_inputs(const InferOptions& o) {
+  std::vector<Input> inputs;
+  std::set<std::string> seen;
+  if (!o.manifest.empty()) {
+    const auto base = fs::path(o.manifest).parent_path();
+    io::for_each_jsonl(o.manifest, [&](const Json& r, size_t line) {
+      const std::string ctx = fmt::format("{}:{}", o.manifest, line);
+      if (!o.partition.empty() && r.value("partition", "") != o.partition) return;
+      if (!o.split.empty() && r.value("split", "") != o.split) return;
+      Input in;
+      in.id = r.contains("query_id") ? r["query_id"].dump() : io::require_string(r, "id", ctx);
+      if (r.contains("query_id") && r["query_id"].is_string()) in.id = r["query_id"].get<std::string>();
+      if (!seen.insert(in.id).second) return;  // one input per query (the neutral split repeats it 12 times)
+      const auto audio = r.contains("query_audio") ? io::require_string(r, "query_audio", ctx)
+                                                   : io::require_string(r, "audio", ctx);
+      in.audio_path = fs::path(audio).is_absolute() ? audio : (base / audio).string();
+      in.text = r.value("query_text", "");
+      inputs.push_back(std::move(in));
+    });
+  }
+  for (const auto& a : o.audio) {
+    std::vector<fs::path> files;
+    if (fs::is_directory(a)) {
+      for (const auto& e : fs::directory_iterator(a)) {
+        if (e.path().extension() == ".wav" || e.path().extension() == ".flac") files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+    } else {
+      files.emplace_back(a);
+    }
+    for (const auto& f : files) {
+      Input in{f.stem().string(), f.string(), ""};
+      if (seen.insert(in.id).second) inputs.push_back(in);
+    }
+  }
+  if (o.limit > 0 && static_cast<int>(inputs.size()) > o.limit) inputs.resize(static_cast<size_t>(o.limit));
+  if (inputs.empty()) throw InputError("infer: no inputs (check --audio, --manifest, --partition and --split)");
+  return inputs;
+}
+
+std::vector<Target> collect_targets(const InferOptions& o) {
+  std::vector<Target> targets;
+  auto with_noise = [&](affect::ConditionOptions c) {
+    c.noise_sigma = o.condition.noise_sigma;
+    return c;
+  };
+  const auto& anchors = affect::AnchorSet::builtin();
+  auto add_anchor = [&](const affect::Anchor& a) {
+    affect::ConditionOptions c;
+    c.emotion = a.name;
+    targets.push_back({with_noise(c), a.name, a.name});
+  };
+  auto add_interp = [&](const std::string& pair, double t) {
+    affect::ConditionOptions c;
+    c.interpolate = pair;
+    c.t = t;
+    auto comma = pair.find(',');
+    targets.push_back({with_noise(c), fmt::format("{}-{}_t{:.2f}", pair.substr(0, comma), pair.substr(comma + 1), t), ""});
+  };
+  if (o.reference_conditions) {
+    for (const auto& a : anchors.all()) add_anchor(a);
+    for (double t : {0.25, 0.5, 0.75}) add_interp("happy,sad", t);
+    for (double t : {0.25, 0.5, 0.75}) add_interp("anxious,relaxed", t);
+    affect::ConditionOptions none;
+    none.none = true;
+    targets.push_back({none, "NA", ""});
+  } else if (o.all_emotions) {
+    for (const auto& a : anchors.all()) add_anchor(a);
+  } else if (!o.t_sweep.empty()) {
+    for (double t : o.t_sweep) add_interp(o.condition.interpolate, t);
+  } else {
+    Target t{o.condition, "", ""};
+    const auto source = o.condition.source();
+    if (source == "emotion") t.emotion = anchors.find(o.condition.emotion).name;
+    t.name = source == "emotion" ? t.emotion
+             : source == "none"  ? "NA"
+             : source == "va"    ? "va_" + o.condition.va
+             : source == "interpolate" ? fmt::format("{}_t{:.2f}", o.condition.interpolate, o.condition.t)
+                                       : o.condition.taxonomy;
+    t.name = sanitize(t.name);
+    targets.push_back(t);
+  }
+  return targets;
+}
+
+std::vector<System> collect_systems(const InferOptions& o) {
+  std::vector<System> systems;
+  if (o.include_base || o.adapters.empty()) systems.push_back({o.base_name, ""});
+  for (const auto& a : o.adapters) {
+    const auto eq = a.find('=');
+    System s;
+    s.adapter_dir = eq == std::string::npos ? a : a.substr(eq + 1);
+    s.name = eq == std::string::npos ? fs::path(s.adapter_dir).lexically_normal().filename().string() : a.substr(0, eq);
+    if (s.name.empty()) s.name = "adapter";
+    for (const auto& other : systems) {
+      if (other.name == s.name) throw UsageError("--adapter: two systems named '" + s.name + "' (use NAME=DIR)");
+    }
+    systems.push_back(s);
+  }
+  return systems;
+}
+
+std::unique_ptr<text::ChatTokenizer> open_tokenizer(const std::string& dir) {
+  if (fs::exists(fs::path(dir) / text::SpmTokenizer::kConfigFile)) {
+    return std::make_unique<text::SpmTokenizer>(text::SpmTokenizer::load(dir));
+  }
+  if (fs::exists(fs::path(dir) / "tokenizer_config.json")) {
+    return std::make_unique<text::GlmTokenizer>(text::GlmTokenizer::load(dir));
+  }
+  throw InputError(dir + ": neither a symp tokenizer (tokenizer.json) nor a GLM-4 tokenizer (tokenizer_config.json)");
+}
+
+// Samples one id from logits [V] (float32, CPU): temperature, then the smallest set of ids whose
+// probability reaches top_p, then a draw from the seeded generator.
+int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng& rng) {
+  if (s.temperature <= 0) return logits.argmax().item<int64_t>();
+  auto probs = torch::softmax(logits / s.temperature, 0);
+  auto sorted = probs.sort(0, /*descending=*/true);
+  auto p = std::get<0>(sorted).contiguous();
+  auto idx = std::get<1>(sorted).contiguous();
+  const float* pp = p.data_ptr<float>();
+  const int64_t n = p.numel();
+  int64_t keep = 0;
+  double mass = 0;
+  while (keep < n && (keep == 0 || mass < s.top_p)) mass += pp[keep++];
+  double u = rng.uniform() * mass, acc = 0;
+  for (int64_t i = 0; i < keep; ++i) {
+    acc += pp[i];
+    if (u < acc) return idx[i].item<int64_t>();
+  }
+  return idx[keep - 1].item<int64_t>();
+}
+
+torch::Device parse_device(const std::string& name) {
+  try {
+    torch::Device d(name);
+    if (d.is_cuda() && !torch::cuda::is_available()) throw UsageError("--device " + name + ": CUDA is not available");
+    return d;
+  } catch (const c10::Error&) {
+    throw UsageError("--device: unknown device '" + name + "'");
+  }
+}
+
+}  // namespace
+
+void SamplingOptions::validate() const {
+  if (!std::isfinite(temperature)) throw UsageError("--temperature: must be finite");
+  if (!(top_p > 0 && top_p <= 1)) throw UsageError(fmt::format("--top-p: must be in (0, 1], got {}", top_p));
+  if (max_new_tokens <= 0) throw UsageError(fmt::format("--max-new-tokens: must be > 0, got {}", max_new_tokens));
+}
+
+void InferOptions::validate() const {
+  if (model_dir.empty()) throw UsageError("--model: required");
+  if (tokenizer_dir.empty()) throw UsageError("--tokenizer: required");
+  if (out_dir.empty()) throw UsageError("--out: required");
+  if (audio.empty() && manifest.empty()) throw UsageError("give --audio FILE... or --manifest FILE");
+  if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype: f32 or bf16, got '" + dtype + "'");
+  if (limit < 0) throw UsageError("--limit: must be >= 0");
+  const int modes = int(all_emotions) + int(reference_conditions) + int(!t_sweep.empty());
+  if (modes > 1) throw UsageError("choose one of --all-emotions, --reference-conditions, --t-sweep");
+  if (modes == 1 && condition.source() != "none" && t_sweep.empty()) {
+    throw UsageError("--all-emotions / --reference-conditions replace --emotion, --va, --interpolate and --probs");
+  }
+  if (!t_sweep.empty()) {
+    if (condition.interpolate.empty()) throw UsageError("--t-sweep needs --interpolate A,B");
+    for (double t : t_sweep) {
+      if (!(t >= 0 && t <= 1)) throw UsageError(fmt::format("--t-sweep: {} is outside [0, 1]", t));
+    }
+  } else {
+    condition.validate();
+  }
+  sampling.validate();
+}
+
+InferSummary run_infer(const InferOptions& o) {
+  o.validate();
+  const auto device = parse_device(o.device);
+  const auto dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+  const auto inputs = collect_inputs(o);
+  const auto targets = collect_targets(o);
+  const auto systems = collect_systems(o);
+  ensure_dir(o.out_dir);
+
+  auto tokenizer = open_tokenizer(o.tokenizer_dir);
+  speech::CodecLocation where;
+  where.kind = o.codec;
+  where.encoder_dir = o.codec_encoder_dir.empty() ? o.tokenizer_dir : o.codec_encoder_dir;
+  where.decoder_dir = o.codec_decoder_dir.empty() ? o.tokenizer_dir : o.codec_decoder_dir;
+  where.device = o.device;
+  auto codec = speech::open_codec(where);
+  log_info("infer", "{} inputs x {} conditions x {} systems; codec {}", inputs.size(), targets.size(), systems.size(),
+           codec->describe());
+
+  const int64_t user_id = tokenizer->special_id("<|user|>");
+  const int64_t audio_first = tokenizer->audio_id(0);
+  const int64_t audio_last = tokenizer->audio_id(codec->vocab_size() - 1);
+
+  // Replies already on disk (a resumed run).
+  const auto responses_path = (fs::path(o.out_dir) / "responses.jsonl").string();
+  std::set<std::string> done;
+  if (fs::exists(responses_path)) {
+    for (const auto& r : io::read_jsonl(responses_path, /*tolerate_torn_tail=*/true)) {
+      const auto wav = fs::path(o.out_dir) / r.value("response_audio", "");
+      if (fs::exists(wav)) done.insert(r.value("key", ""));
+    }
+  }
+  io::JsonlAppender out(responses_path);
+
+  // Query audio encoded once, shared by every condition and system.
+  std::map<std::string, std::vector<int64_t>> query_codes;
+  for (const auto& in : inputs) {
+    auto audio = with_context("input " + in.id, [&] {
+      const auto info = io::probe_audio(in.audio_path);
+      if (info.sample_rate != codec->sample_rate()) {
+        log_debug("infer", "{}: resampling {} Hz to the codec's {} Hz", in.audio_path, info.sample_rate, codec->sample_rate());
+      }
+      return io::read_audio(in.audio_path, codec->sample_rate());
+    });
+    query_codes[in.id] = codec->encode(audio.samples);
+  }
+
+  InferSummary summary;
+  double gen_seconds = 0, decode_seconds = 0;
+  int64_t gen_tokens = 0;
+  Progress bar("infer", static_cast<int64_t>(inputs.size() * targets.size() * systems.size()), "reply");
+  for (const auto& sys : systems) {
+    torch::NoGradGuard no_grad;
+    auto model = nn::load_glm(o.model_dir, dtype, device);
+    if (!sys.adapter_dir.empty()) {
+      with_context("adapter " + sys.adapter_dir, [&] { return nn::load_adapter(*model, sys.adapter_dir); });
+      model->merge_adapters();
+    }
+    model->eval();
+    if (model->config().vocab_size < tokenizer->vocab_size()) {
+      throw InputError(fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
+                                   "tokenizer do not belong together",
+                                   o.model_dir, model->config().vocab_size, tokenizer->vocab_size()));
+    }
+    ensure_dir(fs::path(o.out_dir) / sanitize(sys.name));
+    for (const auto& in : inputs) {
+      for (const auto& target : targets) {
+        const std::string key = sys.name + "|" + in.id + "|" + target.name;
+        if (done.count(key)) {
+          ++summary.skipped_existing;
+          bar.advance();
+          continue;
+        }
+        // Each reply seeds its own generator, so a reply does not depend on which others ran before it.
+        const uint64_t item_seed = stable_hash(key.data(), key.size(), o.seed * 0x9E3779B97F4A7C15ULL + 1);
+        Rng rng(item_seed);
+        const auto cond = affect::resolve_condition(target.options, rng);
+
+        text::SequenceInput seq;
+        seq.id = in.id;
+        seq.condition = cond.used;
+        seq.query_codes = query_codes[in.id];
+        text::SequenceOptions seq_options;
+        const auto encoded = text::build_sequence(seq, *tokenizer, seq_options);
+        std::vector<int64_t> prompt(encoded.input_ids.begin(), encoded.input_ids.begin() + encoded.assistant_start);
+
+        const auto t0 = Clock::now();
+        nn::KvCache cache;
+        auto ids = torch::tensor(prompt, torch::kInt64).view({1, -1}).to(device);
+        std::vector<int64_t> generated;
+        bool stopped = false;
+        for (int step = 0; step < o.sampling.max_new_tokens; ++step) {
+          auto logits = model->forward(ids, &cache).index({0, -1}).to(torch::kFloat32).to(torch::kCPU);
+          const int64_t next = sample_token(logits, o.sampling, rng);
+          if (next == user_id) {
+            stopped = true;
+            break;
+          }
+          generated.push_back(next);
+          ids = torch::tensor({next}, torch::kInt64).view({1, 1}).to(device);
+        }
+        const double gen_s = seconds_since(t0);
+
+        std::vector<int64_t> text_ids, codes;
+        for (auto id : generated) {
+          if (id >= audio_first && id <= audio_last) {
+            codes.push_back(id - audio_first);
+          } else {
+            text_ids.push_back(id);
+          }
+        }
+        std::string reply_text = tokenizer->decode(text_ids);
+        // The layout puts "\n" between the text and the audio; trim it and spaces.
+        const auto b = reply_text.find_first_not_of(" \n"), e = reply_text.find_last_not_of(" \n");
+        reply_text = b == std::string::npos ? "" : reply_text.substr(b, e - b + 1);
+
+        const auto t1 = Clock::now();
+        io::Audio wav;
+        wav.sample_rate = codec->output_sample_rate();
+        if (!codes.empty()) wav.samples = codec->decode(codes);
+        const double decode_s = seconds_since(t1);
+        const std::string va_tag =
+            cond.used ? fmt::format("v{:+.2f}_a{:+.2f}", cond.used->valence, cond.used->arousal) : "NA";
+        const auto rel_wav = (fs::path(sanitize(sys.name)) / (sanitize(in.id) + "__" + target.name + "__" + va_tag + ".wav")).string();
+        if (!wav.samples.empty()) io::write_wav((fs::path(o.out_dir) / rel_wav).string(), wav);
+
+        Json rec = {{"key", key},
+                    {"id", sanitize(sys.name) + "__" + sanitize(in.id) + "__" + target.name},
+                    {"system", sys.name},
+                    {"adapter", sys.adapter_dir},
+                    {"query_id", in.id},
+                    {"input", in.audio_path},
+                    {"query_text", in.text},
+                    {"condition", target.name},
+                    {"condition_source", cond.source},
+                    {"emotion", target.emotion.empty() ? Json(nullptr) : Json(target.emotion)},
+                    {"prompt", affect::system_prompt(cond.used)},
+                    {"response_text", reply_text},
+                    {"response_audio", wav.samples.empty() ? Json(nullptr) : Json(rel_wav)},
+                    {"response_duration", wav.duration()},
+                    {"prompt_tokens", prompt.size()},
+                    {"text_tokens", text_ids.size()},
+                    {"audio_tokens", codes.size()},
+                    {"stopped", stopped ? "user" : "max_new_tokens"},
+                    {"generation_seconds", gen_s},
+                    {"decode_seconds", decode_s},
+                    {"tokens_per_second", gen_s > 0 ? generated.size() / gen_s : 0.0}};
+        if (cond.requested) {
+          rec["requested_valence"] = cond.requested->valence;
+          rec["requested_arousal"] = cond.requested->arousal;
+        }
+        rec["valence"] = cond.used ? Json(cond.used->valence) : Json(nullptr);
+        rec["arousal"] = cond.used ? Json(cond.used->arousal) : Json(nullptr);
+        out.append(rec);
+        gen_seconds += gen_s;
+        decode_seconds += decode_s;
+        gen_tokens += static_cast<int64_t>(generated.size());
+        summary.audio_seconds += wav.duration();
+        ++summary.replies;
+        bar.set_note(fmt::format("{:.0f} tok/s", gen_seconds > 0 ? gen_tokens / gen_seconds : 0.0));
+        bar.advance();
+      }
+    }
+  }
+  bar.finish();
+  summary.tokens_per_second = gen_seconds > 0 ? gen_tokens / gen_seconds : 0;
+  summary.real_time_factor = summary.audio_seconds > 0 ? (gen_seconds + decode_seconds) / summary.audio_seconds : 0;
+  io::write_json_atomic((fs::path(o.out_dir) / "summary.json").string(),
+                        {{"replies", summary.replies},
+                         {"skipped_existing", summary.skipped_existing},
+                         {"generated_tokens", gen_tokens},
+                         {"tokens_per_second", summary.tokens_per_second},
+                         {"real_time_factor", summary.real_time_factor},
+                         {"audio_seconds", summary.audio_seconds},
+                         {"codec", codec->describe()},
+                         {"device", o.device},
+                         {"dtype", o.dtype}});
+  log_info("infer", "{} replies ({} kept from an earlier run), {:.1f} tokens/s, real-time factor {:.3f}",
+           summary.replies, summary.skipped_existing, summary.tokens_per_second, summary.real_time_factor);
+  return summary;
+}
+
+}  // namespace symp::infer
