@@ -11,7 +11,8 @@ rm -rf "$out" && mkdir -p "$out/debs" "$out/root" "$out/lib"
 pkgs=(libsndfile1-dev libsndfile1 libflac-dev libflac12 libvorbis-dev libvorbis0a libvorbisenc2 libvorbisfile3
       libopus-dev libopus0 libogg-dev libogg0 libmpg123-dev libmpg123-0 libmp3lame0
       libsoxr-dev libsoxr0 libsoxr-lsr0 libespeak-ng-dev libespeak-ng1 espeak-ng-data libpcaudio0 libsonic0
-      libpcre2-dev libpcre2-16-0 libpcre2-32-0 libpcre2-posix3 libcpp-httplib-dev libcpp-httplib0.11)
+      libpcre2-dev libpcre2-16-0 libpcre2-32-0 libpcre2-posix3 libcpp-httplib-dev libcpp-httplib0.11
+      catch2)  # Ubuntu 24.04 ships Catch2 v3; symp tests use v2
 (cd "$out/debs" && apt-get download "${pkgs[@]}" >/dev/null)
 for deb in "$out"/debs/*.deb; do dpkg -x "$deb" "$out/root"; done
 # pkg-config files name prefix=/usr: point them at the bundle.

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One run on a CUDA machine (torch 2.x in python3, no apt): build symp against CUDA torch with the carried
+# Debian packages (.cache/cuda-bundle from scripts/cuda-bundle.sh), run the tests, check that PEFT loads an
+# adapter symp wrote, and run the GPU benchmarks that exist. Results go to $OUT (or ./device-out).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-$PWD/device-out}
+mkdir -p "$out"
+b=$PWD/.cache/cuda-bundle
+export LD_LIBRARY_PATH=$b/root/usr/lib/x86_64-linux-gnu:$b/lib:${LD_LIBRARY_PATH:-}
+export ESPEAK_DATA_PATH=$b/root/usr/lib/x86_64-linux-gnu
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$out/gpu.txt" 2>&1
+python3 -c 'import torch,transformers,peft;print("torch",torch.__version__,"transformers",transformers.__version__,"peft",peft.__version__)' >> "$out/gpu.txt" 2>&1
+shared=${SYMP_SHARED:-$PWD/.cache/shared}
+t0=$SECONDS
+SYMP_CMAKE_ARGS="-DSYMP_SHARED_DIR=$shared" scripts/cuda-build.sh > "$out/build.log" 2>&1
+echo "build rc=$? in $((SECONDS - t0)) s" | tee -a "$out/summary.txt"
+tail -30 "$out/build.log" > "$out/build-tail.log"
+[ -x build-cuda/tools/symp/symp ] || exit 1
+t0=$SECONDS
+ctest --test-dir build-cuda -j16 --timeout 300 > "$out/ctest.log" 2>&1
+echo "ctest rc=$? in $((SECONDS - t0)) s: $(grep -E 'tests passed|tests failed' "$out/ctest.log")" | tee -a "$out/summary.txt"
+grep -E "\*\*\*Failed|Not Run|Timeout" "$out/ctest.log" >> "$out/summary.txt"
+python3 bench/cuda/peft_check.py "$shared/fixtures" build-cuda/tools/symp/symp "$out/peft" > "$out/peft.log" 2>&1
+echo "peft check rc=$?: $(tail -1 "$out/peft.log")" | tee -a "$out/summary.txt"
+for bench in bench/cuda/bench_*.sh; do
+  [ -e "$bench" ] || continue
+  timeout 240 bash "$bench" build-cuda > "$out/$(basename "$bench" .sh).log" 2>&1
+  echo "$bench rc=$?: $(tail -3 "$out/$(basename "$bench" .sh).log")" | tee -a "$out/summary.txt"
+done
+cat "$out/summary.txt"
