@@ -29,3 +29,17 @@ for bench in bench/cuda/bench_*.sh; do
   echo "$bench rc=$?: $(tail -3 "$out/$(basename "$bench" .sh).log")" | tee -a "$out/summary.txt"
 done
 cat "$out/summary.txt"
+# ASan + UBSan build of the no-torch tests (16 cores make this cheap here).
+if [ "${SYMP_DEVICE_ASAN:-1}" = 1 ]; then
+  t0=$SECONDS
+  b=$PWD/.cache/cuda-bundle
+  torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  export PKG_CONFIG_PATH=$b/root/usr/lib/x86_64-linux-gnu/pkgconfig:$b/root/usr/share/pkgconfig
+  (cmake -S . -B build-asan -G Ninja -DSYMP_SANITIZE=ON -DSYMP_WITH_PLOTS=OFF -DSYMP_SHARED_DIR="$shared" \
+     -DCMAKE_PREFIX_PATH="$b/root/usr;$torch_prefix" -DCMAKE_CXX_FLAGS="-I$b/root/usr/include" \
+     -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" -DCMAKE_SHARED_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" &&
+   cmake --build build-asan -j16 --target symp_tests symp) > "$out/asan-build.log" 2>&1
+  ASAN_OPTIONS=detect_leaks=0 timeout 200 ctest --test-dir build-asan -j16 --timeout 120 -R "affect|io:|cli:" \
+    > "$out/asan-ctest.log" 2>&1
+  echo "asan rc=$? in $((SECONDS - t0)) s: $(grep -E 'tests passed|tests failed' "$out/asan-ctest.log")" | tee -a "$out/summary.txt"
+fi
