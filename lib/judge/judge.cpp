@@ -5,6 +5,7 @@
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
+#include "symp/judge/proxy.h"
 #include "symp/judge/similarity.h"
 
 namespace symp::judge {
@@ -49,6 +50,12 @@ io::Json run_judge(const JudgeOptions& o, const JudgeEncoders& enc) {
     result["audio_judge"] = judge;
   }
 
+  if (!o.proxy_corpus.empty()) {
+    ProxyOptions po;
+    po.corpus_manifest = o.proxy_corpus;
+    result["proxy_judge"] = run_proxy_judge(responses, TextEmotionProxy::train(po), o.out_dir);
+  }
+
   io::Json diversity = io::Json::array();
   for (const auto& d : cross_emotion_diversity(responses, enc.bertscore, enc.embedder))
     diversity.push_back(d.to_json());
@@ -68,20 +75,24 @@ io::Json run_judge(const JudgeOptions& o, const JudgeEncoders& enc) {
 std::string format_table(const io::Json& r) {
   std::string semantic_measure, judge_model = "-";
   if (r.contains("audio_judge")) judge_model = r["audio_judge"].value("judge_model", "-");
-  std::string out =
-      "| system | Neutral | Emotional | sem. sim. | lex. sim. | BERTScore F1 | ROUGE-L | WER % |\n";
-  out += "|---|---|---|---|---|---|---|---|\n";
+  const bool proxy = r.contains("proxy_judge");
+  std::string out = "| system | Neutral | Emotional |";
+  out += proxy ? " Neutral (PROXY) | Emotional (PROXY) |" : "";
+  out += " sem. sim. | lex. sim. | BERTScore F1 | ROUGE-L | WER % |\n";
+  out += proxy ? "|---|---|---|---|---|---|---|---|---|---|\n" : "|---|---|---|---|---|---|---|---|\n";
   for (const auto& system : r["systems"]) {
     const std::string name = system.get<std::string>();
-    std::string neutral = "-", emotional = "-";
-    if (r.contains("audio_judge")) {
-      for (const auto& s : r["audio_judge"]["summaries"]) {
+    std::string neutral = "-", emotional = "-", proxy_neutral = "-", proxy_emotional = "-";
+    auto fill_scores = [&](const io::Json& summaries, std::string& neu, std::string& emo) {
+      for (const auto& s : summaries) {
         if (s["system"] != name) continue;
         std::string cell = fmt_num(s["mean"], "%.2f") + " (n " + std::to_string(s["n"].get<size_t>()) + ")";
         if (s["n"].get<size_t>() == 0) cell = "-";
-        (s["setting"] == "neutral" ? neutral : emotional) = cell;
+        (s["setting"] == "neutral" ? neu : emo) = cell;
       }
-    }
+    };
+    if (r.contains("audio_judge")) fill_scores(r["audio_judge"]["summaries"], neutral, emotional);
+    if (proxy) fill_scores(r["proxy_judge"]["summaries"], proxy_neutral, proxy_emotional);
     std::string sem = "-", lex = "-";
     for (const auto& d : r["diversity"]) {
       if (d["system"] != name || d["lexical"]["pairs"].get<size_t>() == 0) continue;
@@ -98,11 +109,13 @@ std::string format_table(const io::Json& r) {
       rl = fmt_num(g["rouge_l"], "%.3f");
       if (!g["wer"].is_null()) wer = fmt_num(io::Json(100.0 * g["wer"].get<double>()), "%.2f");
     }
-    out += "| " + name + " | " + neutral + " | " + emotional + " | " + sem + " | " + lex + " | " + bs +
-           " | " + rl + " | " + wer + " |\n";
+    out += "| " + name + " | " + neutral + " | " + emotional + " | ";
+    if (proxy) out += proxy_neutral + " | " + proxy_emotional + " | ";
+    out += sem + " | " + lex + " | " + bs + " | " + rl + " | " + wer + " |\n";
   }
   out += "\nNeutral / Emotional: mean audio-judge score (1-5) by " + judge_model +
          ", replies whose ratings all failed left out.\n";
+  if (proxy) out += "(PROXY) columns: " + r["proxy_judge"]["judge"].get<std::string>() + ".\n";
   out +=
       "sem. sim.: " +
       (semantic_measure.empty() ? std::string("not computed (no encoder given)") : semantic_measure) +

@@ -44,6 +44,10 @@ symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--rubrics", a.rubric_dir,
                  "Folder with emotional.txt, neutral.txt, helpfulness.txt, user.txt");
   app.add_option("--cache", a.cache_path, "Judge reply cache (default OUT/judge_cache.jsonl)");
+  app.add_option(
+      "--proxy-corpus", o->judge.proxy_corpus,
+      "gen-data manifest.jsonl: adds an offline PROXY judge (text emotion classifier trained on its train "
+      "partition; not the paper's audio judge)");
   app.add_option("--bertscore-model", o->bertscore_model,
                  "BERT-family folder for BERTScore (the reference uses distilbert-base-uncased)");
   app.add_option("--bertscore-layer", o->bertscore_layer, "Layer whose token states BERTScore compares")

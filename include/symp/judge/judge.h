@@ -1,10 +1,12 @@
 #pragma once
 // `symp judge`: everything the paper's tables report about replies, for several systems in one run.
 //   - the audio LLM judge (audio_judge.h), when a judge endpoint is given;
+//   - an offline PROXY judge (proxy.h), when a corpus manifest is given: named as a proxy in its outputs;
 //   - diversity across target emotions, lexical always, semantic when an encoder is given (similarity.h);
 //   - general ability: ROUGE-L and BERTScore F1 against references, ASR-WER (similarity.h).
 // Writes to `out_dir`: judge_items.jsonl (one line per judged reply), judge_summary.json (per system and
-// setting), similarity.json, general.json, table.md (the paper's table shape) and judge.json (all of it).
+// setting), proxy_items.jsonl and proxy_summary.json, similarity.json, general.json, table.md (the paper's
+// table shape) and judge.json (all of it).
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@ struct JudgeOptions {
   std::string default_setting = "neutral";  // for records without a setting/split field
   bool audio_judge = true;                  // run the audio LLM judge (needs a server)
   AudioJudgeOptions audio;                  // the judge endpoint and its sampling
+  std::string proxy_corpus;                 // gen-data manifest: adds the offline PROXY judge (proxy.h)
   void validate() const;
 };
 
