@@ -39,7 +39,7 @@ RealFft::~RealFft() {
 RealFft& thread_fft(int n) {
   thread_local std::map<int, std::unique_ptr<RealFft>> cache;
   auto& slot = cache[n];
-  if (!slot) slot = std::make_unique<RealFft>(n, true);
+  if (!slot) slot = std::make_unique<RealFft>(n);
   return *slot;
 }
 

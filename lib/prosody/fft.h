@@ -27,8 +27,9 @@ class RealFft {
   void* backward_plan_ = nullptr;
 };
 
-// This thread's FFT of size n, planned on first use (FFTW_MEASURE) and kept until the thread ends, so
-// that a worker measuring many files plans each size once.
+// This thread's FFT of size n, planned on first use and kept until the thread ends, so that a worker
+// measuring many files plans each size once. FFTW_ESTIMATE, not MEASURE: a measured plan can differ from
+// run to run and with it the last bits of every feature; estimated plans keep runs bit-identical.
 RealFft& thread_fft(int n);
 
 }  // namespace symp::prosody::detail

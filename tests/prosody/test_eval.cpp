@@ -131,8 +131,10 @@ TEST_CASE("prosody: eval-prosody CLI on a manifest with bad rows", "[prosody][cl
   std::ifstream md_file(out / "correlations.md");
   const std::string table((std::istreambuf_iterator<char>(md_file)), std::istreambuf_iterator<char>());
   CHECK_THAT(table, Catch::Contains("| system | n | F0 mean |"));
+#ifdef SYMP_HAVE_PLOTS  // a build without PLplot skips figures with a warning
   CHECK(fs::exists(out / "plots" / "f0_mean_vs_arousal.png"));
   CHECK(fs::file_size(out / "plots" / "rate_vs_valence.png") > 1000);
+#endif
   CHECK(fs::exists(out / "symp-config.toml"));
 
   // --audio on a folder of good files: ids are file names, no correlations, exit 0.
