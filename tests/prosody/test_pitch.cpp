@@ -98,7 +98,8 @@ void compare_with_praat(const fs::path& dir, const std::string& wav) {
 
 }  // namespace
 
-TEST_CASE("prosody: F0 matches Praat on espeak-ng speech (voices, pitches, rates)", "[prosody]") {
+TEST_CASE("prosody: F0 matches Praat on espeak-ng speech in several voices pitches rates and sample rates",
+          "[prosody]") {
   const fs::path dir = scratch_dir("espeak");
   struct Voice {
     const char* voice;
@@ -119,6 +120,16 @@ TEST_CASE("prosody: F0 matches Praat on espeak-ng speech (voices, pitches, rates
                 std::to_string(v.rate) + " \"" + v.text + "\"");
     compare_with_praat(dir, wav);
   }
+  // Other sample rates: the first file resampled by Praat to 8, 16 and 44.1 kHz.
+  std::ofstream(dir / "resample.praat")
+      << "form r\n  sentence in x.wav\n  real rate 16000\n  sentence out o.wav\n"
+         "endform\nRead from file: in$\nResample: rate, 50\nSave as WAV file: out$\n";
+  for (int rate : {8000, 16000, 44100}) {
+    const std::string out = (dir / ("r" + std::to_string(rate) + ".wav")).string();
+    run_capture("praat --run '" + (dir / "resample.praat").string() + "' '" + (dir / "v0.wav").string() +
+                "' " + std::to_string(rate) + " '" + out + "'");
+    compare_with_praat(dir, out);
+  }
   fs::remove_all(dir);
 }
 
@@ -136,7 +147,7 @@ TEST_CASE("prosody: F0 matches Praat on the human recordings of alsa-utils", "[p
   fs::remove_all(dir);
 }
 
-TEST_CASE("prosody: F0 of a pure tone, and a sound shorter than the window", "[prosody]") {
+TEST_CASE("prosody: F0 of a pure tone and of a sound shorter than the window", "[prosody]") {
   const int sr = 16000;
   std::vector<float> tone(sr);  // 1 s of 220 Hz
   for (int i = 0; i < sr; ++i) tone[i] = 0.5f * std::sin(2 * M_PI * 220.0 * i / sr);

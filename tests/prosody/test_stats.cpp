@@ -23,7 +23,7 @@ TEST_CASE("prosody: Spearman rho and p as scipy.stats.spearmanr", "[prosody]") {
   CHECK(spearman({1, NAN, 3, 4, 5}, {1, 2, 3, 5, 4}).n == 4);
 }
 
-TEST_CASE("prosody: average ranks, Student t tail and permutation p", "[prosody]") {
+TEST_CASE("prosody: average ranks and Student t tail and permutation p", "[prosody]") {
   CHECK(average_ranks({3, 1, 2, 2}) == std::vector<double>{4, 1, 2.5, 2.5});
   CHECK(average_ranks({5, 5, 5}) == std::vector<double>{2, 2, 2});
   CHECK(student_t_two_sided(2.446911851, 6) == Approx(0.05).margin(1e-8));  // t(0.975, 6)
