@@ -245,6 +245,12 @@ BertEncoder::BertEncoder(const std::string& model_dir) : impl_(std::make_unique<
   m.config = read_config((fs::path(model_dir) / "config.json").string());
   m.tokenizer = text::WordPieceTokenizer::from_model_dir(model_dir);
   const Config& c = m.config;
+  if (m.tokenizer.options().max_length > static_cast<size_t>(c.max_positions)) {
+    // Truncate to what the position table holds rather than fail on a long text.
+    auto options = m.tokenizer.options();
+    options.max_length = static_cast<size_t>(c.max_positions);
+    m.tokenizer = text::WordPieceTokenizer::load((fs::path(model_dir) / "vocab.txt").string(), options);
+  }
   if (m.tokenizer.vocab_size() > static_cast<size_t>(c.vocab)) {
     throw InputError(model_dir + ": vocab.txt has " + std::to_string(m.tokenizer.vocab_size()) +
                      " lines but config.json's vocab_size is " + std::to_string(c.vocab));

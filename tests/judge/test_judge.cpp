@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "loopback_http.h"
+#include "symp/io/jsonl.h"
 #include "symp/judge/audio_judge.h"
 #include "symp/judge/judge.h"
 #include "symp/judge/rubric.h"
@@ -226,5 +227,49 @@ TEST_CASE("judge: a server that is down fails every item with a clear error", "[
   o.rubric_dir = SYMP_SOURCE_DIR "/data/judge";
   CHECK_THROWS_WITH(judge_audio(responses, o, (dir / "out").string()),
                     Catch::Contains("every one of the 1 replies"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("judge: symp judge runs the audio judge, BERTScore similarity and writes the table",
+          "[judge][cli]") {
+  FakeJudgeServer server;
+  auto dir = scratch("cli");
+  for (const std::string system : {"base", "lora"}) {
+    fs::create_directories(dir / system);
+    std::ofstream manifest(dir / system / "responses.jsonl");
+    for (const std::string emotion : {"happy", "sad", "neutral"}) {
+      std::string bytes = "RIFF-" + system + "-" + emotion;
+      std::ofstream(dir / system / (emotion + ".wav"), std::ios::binary) << bytes;
+      server.add_kind(base64_encode(bytes), "good");
+      std::string text =
+          system == "base" ? "I feel so sorry that happened." : "Great news: the plan is calm " + emotion;
+      manifest << nlohmann::json{{"id", emotion},
+                                 {"response_audio", emotion + ".wav"},
+                                 {"emotion", emotion},
+                                 {"query_id", "q1"},
+                                 {"response_text", text}}
+                      .dump()
+               << "\n";
+    }
+  }
+  std::string cmd =
+      std::string(SYMP_BINARY) + " judge --responses " + (dir / "base" / "responses.jsonl").string() +
+      " --responses " + (dir / "lora" / "responses.jsonl").string() + " --out " + (dir / "out").string() +
+      " --judge-url " + server.url() +
+      " --samples 2 --timeout 5 --bertscore-model " SYMP_SHARED_DIR
+      "/fixtures/distilbert --bertscore-layer 2 --rubrics " SYMP_SOURCE_DIR "/data/judge 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto summary = symp::io::read_json((dir / "out" / "judge_summary.json").string());
+  REQUIRE(summary["summaries"].size() == 2);
+  CHECK(summary["summaries"][0]["system"] == "base");
+  // happy and sad: 4 (the emotional rubric); neutral: 5 (helpfulness).
+  CHECK(summary["summaries"][0]["mean"].get<double>() == Approx(13.0 / 3.0));
+  CHECK(summary["summaries"][0]["mean_without_neutral"].get<double>() == Approx(4.0));
+  auto sim = symp::io::read_json((dir / "out" / "similarity.json").string());
+  CHECK(sim[0]["semantic"]["mean"].get<double>() == Approx(1.0));  // identical base replies
+  CHECK(sim[1]["semantic"]["mean"].get<double>() < 1.0);
+  CHECK(sim[0]["semantic_measure"].get<std::string>().find("BERTScore F1") == 0);
+  CHECK(fs::exists(dir / "out" / "table.md"));
+  CHECK(fs::exists(dir / "out" / "symp-config.toml"));
   fs::remove_all(dir);
 }
