@@ -104,9 +104,19 @@ std::vector<EvalItem> load_manifest(const std::string& path, const std::string& 
     }
     try {
       const std::string emotion = first_string(r, {"emotion", "target_emotion"});
-      if (r.contains("valence") && r.contains("arousal")) {
-        item.target = affect::make_va(io::require_number(r, "valence", where),
-                                      io::require_number(r, "arousal", where), where);
+      // The condition asked for (infer's requested_* before VA noise), else the record's VA; null = absent.
+      auto number_pair = [&](const char* v, const char* a) {
+        return r.contains(v) && r.contains(a) && !r[v].is_null() && !r[a].is_null();
+      };
+      const char* keys[2] = {nullptr, nullptr};
+      if (number_pair("requested_valence", "requested_arousal")) {
+        keys[0] = "requested_valence", keys[1] = "requested_arousal";
+      } else if (number_pair("valence", "arousal")) {
+        keys[0] = "valence", keys[1] = "arousal";
+      }
+      if (keys[0]) {
+        item.target = affect::make_va(io::require_number(r, keys[0], where),
+                                      io::require_number(r, keys[1], where), where);
         item.has_target = true;
         item.emotion = anchors.contains(emotion) ? lower(emotion) : anchors.nearest(item.target).name;
       } else if (!emotion.empty()) {
@@ -114,8 +124,8 @@ std::vector<EvalItem> load_manifest(const std::string& path, const std::string& 
         item.target = a.va;
         item.has_target = true;
         item.emotion = a.name;
-      } else if (item.error.empty()) {
-        item.error = "no target: neither valence/arousal nor an emotion name";
+      } else {
+        item.warning = "no target (no valence/arousal, no emotion): measured, left out of the correlations";
       }
     } catch (const Error& e) {
       if (item.error.empty()) item.error = e.what();
@@ -168,6 +178,8 @@ std::vector<EvalRow> measure_all(const std::vector<EvalItem>& items, const Featu
         try {
           const io::Audio audio = io::read_audio(row.item.audio_path);
           row.features = compute_features(audio, options, row.item.text);
+          if (!row.item.warning.empty())
+            row.features.warning += (row.features.warning.empty() ? "" : "; ") + row.item.warning;
         } catch (const std::exception& e) {  // every failure stays in its row; the others go on
           row.error = e.what();
         }

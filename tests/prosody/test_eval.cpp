@@ -86,6 +86,13 @@ TEST_CASE("prosody: eval-prosody CLI on a manifest with bad rows", "[prosody][cl
     manifest << Json({{"id", id}, {"valence", 0.1}, {"arousal", 0.2}, {"response_audio", path}}).dump()
              << "\n";
   manifest << Json({{"id", "noaudio"}, {"emotion", "sad"}}).dump() << "\n";
+  // No target at all (infer's N/A condition): measured and flagged, not failed, not correlated.
+  manifest << Json({{"id", "untargeted"},
+                    {"valence", nullptr},
+                    {"arousal", nullptr},
+                    {"response_audio", "audio/r0.wav"}})
+                  .dump()
+           << "\n";
   manifest.close();
 
   const fs::path out = dir / "out";
@@ -95,7 +102,7 @@ TEST_CASE("prosody: eval-prosody CLI on a manifest with bad rows", "[prosody][cl
   CHECK(run(cmd) == 1);  // some rows failed
 
   const auto features = read_table(out / "features.csv", "id");
-  REQUIRE(features.size() == 18);
+  REQUIRE(features.size() == 19);
   const auto header = symp::io::read_csv((out / "features.csv").string())[0];
   const std::vector<std::string> contract = {"id",          "f0_mean",    "f0_std", "f0_range",
                                              "energy_mean", "energy_std", "rate",   "centroid"};
@@ -116,6 +123,9 @@ TEST_CASE("prosody: eval-prosody CLI on a manifest with bad rows", "[prosody][cl
   CHECK_THAT(features.at("missing").at("error"), Catch::Contains("no such audio file"));
   CHECK_THAT(features.at("noaudio").at("error"), Catch::Contains("no audio field"));
   for (const auto& [id, path] : bad) CHECK(features.at(id).at("f0_mean").empty());
+  CHECK(features.at("untargeted").at("error").empty());
+  CHECK_THAT(features.at("untargeted").at("warning"), Catch::Contains("no target"));
+  CHECK(features.at("untargeted").at("f0_mean") == features.at("r0").at("f0_mean"));
 
   // Pitch and rate were made to rise with arousal, so their correlations must show it.
   const auto rows = symp::io::read_csv((out / "correlations.csv").string());

@@ -39,8 +39,9 @@ struct EvalItem {
   std::string text;        // transcript (response_text), may be empty
   std::string emotion;  // target emotion name (the nearest anchor when only VA is given); "" without target
   bool has_target = false;
-  affect::VA target;  // target valence and arousal
-  std::string error;  // a problem found while reading the record itself (e.g. no audio field)
+  affect::VA target;    // target valence and arousal
+  std::string error;    // a problem found while reading the record itself (e.g. no audio field)
+  std::string warning;  // a remark that does not fail the row (e.g. no target)
 };
 
 struct EvalRow {
@@ -65,8 +66,10 @@ const std::vector<std::string>& feature_names();
 double feature_value(const Features& f, const std::string& name);
 
 // Reads a manifest. Audio: `response_audio`, `audio`, `wav` or `audio_path`, relative to the manifest's
-// folder; text: `response_text` or `text`; target: `valence` + `arousal`, else `emotion` resolved through
-// `anchors`. InputError "path:line: ..." for a line without an id; other record problems go to item.error.
+// folder; text: `response_text` or `text`; target: `requested_valence` + `requested_arousal` (infer's
+// condition before VA noise), else `valence` + `arousal`, else `emotion` resolved through `anchors` (null
+// counts as absent; a record without any target is measured but not correlated). InputError
+// "path:line: ..." for a line without an id; other record problems go to item.error.
 std::vector<EvalItem> load_manifest(const std::string& path, const std::string& system_override,
                                     const affect::AnchorSet& anchors);
 // Files and folders to items (no target); folders are searched recursively for known audio extensions.
