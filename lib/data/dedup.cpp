@@ -98,7 +98,8 @@ int64_t NearDuplicateFilter::offer(const std::vector<float>& v) {
       best = static_cast<int64_t>(k);
     }
   last_similarity_ = best_score;
-  if (best >= 0 && best_score >= threshold_) return best;
+  // 1e-6: float accumulation error, so that a threshold of 1 still catches exact copies.
+  if (best >= 0 && best_score >= threshold_ - 1e-6) return best;
   const auto id = static_cast<int32_t>(kept_++);
   for (size_t d = 0; d < v.size(); ++d)
     if (v[d] != 0.0f) {

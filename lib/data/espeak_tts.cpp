@@ -37,6 +37,14 @@ EspeakBackend::EspeakBackend(const TtsStyleTable& table) : table_(table) {
     engine_rate = rate;
   }
   sample_rate_ = engine_rate;
+  // Every voice of the table must exist: a typo should stop the run before any audio is made.
+  for (const auto* voices : {&table_.espeak_query_voices, &table_.espeak_response_voices})
+    for (const auto& v : *voices)
+      if (espeak_SetVoiceByName(v.c_str()) != EE_OK)
+        throw InputError(
+            fmt::format("tts_style.json: espeak voice '{}' is not installed (espeak-ng --voices=en "
+                        "lists them; variants are written en-us+f3)",
+                        v));
 }
 
 io::Audio EspeakBackend::synthesize(const std::string& text, const SpeechStyle& style) {

@@ -10,11 +10,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -27,6 +32,7 @@
 #include "symp/data/datasheet.h"
 #include "symp/data/dedup.h"
 #include "symp/data/espeak_tts.h"
+#include "symp/data/openai_backends.h"
 #include "symp/data/speech_backend.h"
 #include "symp/data/templates.h"
 #include "symp/io/jsonl.h"
@@ -54,6 +60,7 @@ struct UnitResult {
 struct Work {
   std::vector<size_t> queries;                  // query indices, in plan order
   std::vector<std::vector<size_t>> records_of;  // per query: its pending record indices
+  std::vector<std::vector<size_t>> all_of;      // per query: all its record indices
 };
 
 struct Context {
@@ -63,16 +70,66 @@ struct Context {
   const affect::AnchorSet& anchors;
 };
 
+// Writes 16-bit PCM WAV under a temporary name and renames it into place: a killed process leaves
+// either the complete file or a .tmp.* leftover, never a truncated WAV. Without `durable` there is no
+// fsync (io::write_wav syncs every file, which costs ~25 ms each here: 15 minutes for 36,000 files);
+// a SIGKILL cannot lose data the kernel already holds, only a power cut can.
+void write_audio(const std::string& path, const io::Audio& audio, bool durable) {
+  if (durable) {
+    io::write_wav(path, audio);
+    return;
+  }
+  const auto n = static_cast<uint32_t>(audio.samples.size());
+  std::string bytes;
+  bytes.reserve(44 + size_t{n} * 2);
+  auto u32 = [&](uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  auto u16 = [&](uint16_t v) {
+    bytes.push_back(static_cast<char>(v & 0xff));
+    bytes.push_back(static_cast<char>(v >> 8));
+  };
+  const auto rate = static_cast<uint32_t>(audio.sample_rate);
+  bytes += "RIFF";
+  u32(36 + n * 2);
+  bytes += "WAVEfmt ";
+  u32(16);
+  u16(1);  // PCM
+  u16(1);  // mono
+  u32(rate);
+  u32(rate * 2);
+  u16(2);
+  u16(16);
+  bytes += "data";
+  u32(n * 2);
+  for (float x : audio.samples) {
+    const float c = std::isfinite(x) ? std::clamp(x, -1.0f, 1.0f) : 0.0f;
+    u16(static_cast<uint16_t>(static_cast<int16_t>(std::lround(c * 32767.0f))));
+  }
+  const fs::path target(path);
+  const fs::path temp =
+      target.parent_path() / (".tmp." + target.filename().string() + "." + std::to_string(::getpid()));
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) throw RuntimeError(path + ": cannot write audio (disk full?)");
+  }
+  std::error_code ec;
+  fs::rename(temp, target, ec);
+  if (ec) throw RuntimeError(path + ": cannot move the finished audio into place (" + ec.message() + ")");
+}
+
+// Synthesises a query and the responses `records`. With `reuse_query_audio`, a query file left by an
+// interrupted run (complete: files are renamed into place) is reused instead of asked for again.
 UnitResult synthesize_unit(const Context& ctx, SpeechBackend& tts, size_t qi,
-                           const std::vector<size_t>& records) {
+                           const std::vector<size_t>& records, bool reuse_query_audio) {
   const PlannedQuery& q = ctx.plan.queries[qi];
   UnitResult out;
   out.query = qi;
   const std::string qpath = ctx.options.out_dir + "/" + query_audio_rel(q);
-  // A neutral query's audio may exist from an interrupted run (it is shared by 12 records); it was
-  // written atomically, so it is complete and can be reused.
   bool have_query = false;
-  if (fs::exists(qpath)) {
+  if (reuse_query_audio && fs::exists(qpath)) {
     try {
       out.query_duration = io::probe_audio(qpath).duration();
       have_query = out.query_duration > 0.0;
@@ -83,13 +140,13 @@ UnitResult synthesize_unit(const Context& ctx, SpeechBackend& tts, size_t qi,
   if (!have_query) {
     const auto style = ctx.style.query_style(q.emotion, ctx.anchors.find(q.emotion).va, q.speaker);
     const io::Audio audio = tts.synthesize(q.text, style);
-    io::write_wav(qpath, audio);
+    write_audio(qpath, audio, ctx.options.durable_audio);
     out.query_duration = audio.duration();
   }
   for (size_t ri : records) {
     const PlannedRecord& r = ctx.plan.records[ri];
     const io::Audio audio = tts.synthesize(r.text, ctx.style.response_style(r.emotion, r.speaker));
-    io::write_wav(ctx.options.out_dir + "/" + response_audio_rel(r), audio);
+    write_audio(ctx.options.out_dir + "/" + response_audio_rel(r), audio, ctx.options.durable_audio);
     out.responses.emplace_back(ri, audio.duration());
   }
   return out;
@@ -171,10 +228,33 @@ void run_forked(const Context& ctx, const Work& work, int n,
       if (::getppid() != parent) ::_exit(4);
       int code = 0;
       try {
+        // libespeak-ng's output depends on what the engine said before (a few samples to tens of
+        // milliseconds), so every unit is spoken by a fresh fork of one initialised engine, and always
+        // in full (query, then all its responses): the audio is the same whatever ran before, on a
+        // resume too.
         EspeakBackend tts(ctx.style);
         for (size_t i = static_cast<size_t>(k); i < work.queries.size(); i += static_cast<size_t>(n)) {
-          const size_t qi = work.queries[i];
-          write_all(fds[1], encode(synthesize_unit(ctx, tts, qi, work.records_of[i])));
+          const pid_t unit = ::fork();
+          if (unit < 0) throw RuntimeError(fmt::format("fork failed ({})", std::strerror(errno)));
+          if (unit == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            int unit_code = 0;
+            try {
+              write_all(fds[1], encode(synthesize_unit(ctx, tts, work.queries[i], work.all_of[i], false)));
+            } catch (const std::exception& e) {
+              std::string msg = e.what();
+              std::replace(msg.begin(), msg.end(), '\n', ' ');
+              write_all(fds[1], "E " + msg + "\n");
+              unit_code = 3;
+            }
+            ::_exit(unit_code);
+          }
+          int status = 0;
+          while (::waitpid(unit, &status, 0) < 0 && errno == EINTR) {
+          }
+          if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+            throw RuntimeError(fmt::format("synthesis of query {} ended abnormally (status {})",
+                                           ctx.plan.queries[work.queries[i]].id, status));
         }
       } catch (const std::exception& e) {
         std::string msg = e.what();
@@ -237,6 +317,40 @@ void run_forked(const Context& ctx, const Work& work, int n,
   if (!failure.empty()) throw RuntimeError("gen-data: synthesis failed: " + failure);
 }
 
+io::RetryPolicy retry_policy(const GenDataOptions& o) {
+  io::RetryPolicy p;
+  p.max_attempts = o.max_attempts;
+  p.base_delay_s = o.retry_base_delay_s;
+  return p;
+}
+
+// Synthesises `work` with `n` threads sharing a thread-safe backend (HTTP). A unit that still fails
+// after the retries is reported, not thrown: the others go on.
+std::vector<std::string> run_threaded(const Context& ctx, const Work& work, int n, SpeechBackend& tts,
+                                      const std::function<void(const UnitResult&)>& on_done) {
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < work.queries.size(); i = next++) {
+      try {
+        UnitResult u = synthesize_unit(ctx, tts, work.queries[i], work.records_of[i], true);
+        std::lock_guard<std::mutex> lock(mutex);
+        on_done(u);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex);
+        failures.push_back(
+            fmt::format("speech for query {}: {}", ctx.plan.queries[work.queries[i]].id, e.what()));
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  std::sort(failures.begin(), failures.end());
+  return failures;
+}
+
 Json settings_of(const GenDataOptions& o, const std::vector<std::string>& emotions,
                  const std::string& embedder) {
   Json s = {{"per_emotion", o.per_emotion},
@@ -250,6 +364,21 @@ Json settings_of(const GenDataOptions& o, const std::vector<std::string>& emotio
             {"neutral_oversample", o.neutral_oversample},
             {"seed", o.seed},
             {"embedder", embedder}};
+  // Server, model and sampling settings (never the key): a plan made with another model is another corpus.
+  if (o.text_backend == "openai") {
+    const auto t = resolve_text_options(o.llm);
+    s["llm"] = {{"base_url", t.base_url},
+                {"model", t.model},
+                {"query_temperature", t.query_temperature},
+                {"response_temperature", t.response_temperature},
+                {"query_thinking", t.query_thinking},
+                {"response_thinking", t.response_thinking},
+                {"max_tokens", t.max_tokens}};
+  }
+  if (o.tts_backend == "openai") {
+    const auto t = resolve_speech_options(o.tts, resolve_text_options(o.llm));
+    s["tts"] = {{"base_url", t.base_url}, {"model", t.model}};
+  }
   return s;
 }
 
@@ -280,10 +409,16 @@ void GenDataOptions::validate() const {
     throw UsageError(fmt::format("gen-data: --neutral-queries {} must be >= 0", neutral_queries));
   if (per_emotion == 0 && neutral_queries == 0)
     throw UsageError("gen-data: --per-emotion and --neutral-queries are both 0: nothing to generate");
-  if (text_backend != "template")
-    throw UsageError(fmt::format("gen-data: --text-backend '{}' is not one of: template", text_backend));
-  if (tts_backend != "espeak")
-    throw UsageError(fmt::format("gen-data: --tts-backend '{}' is not one of: espeak", tts_backend));
+  if (text_backend != "template" && text_backend != "openai")
+    throw UsageError(
+        fmt::format("gen-data: --text-backend '{}' is not one of: template, openai", text_backend));
+  if (tts_backend != "espeak" && tts_backend != "openai")
+    throw UsageError(fmt::format("gen-data: --tts-backend '{}' is not one of: espeak, openai", tts_backend));
+  if (concurrency < 1) throw UsageError(fmt::format("gen-data: --concurrency {} must be >= 1", concurrency));
+  if (max_attempts < 1)
+    throw UsageError(fmt::format("gen-data: --max-attempts {} must be >= 1", max_attempts));
+  if (!(request_timeout_s > 0.0))
+    throw UsageError(fmt::format("gen-data: --request-timeout {} must be > 0", request_timeout_s));
   if (!(dedup_threshold > 0.0 && dedup_threshold <= 1.0))
     throw UsageError(fmt::format("gen-data: --dedup-threshold {} must lie in (0, 1]", dedup_threshold));
   if (!(train_fraction >= 0.0 && train_fraction <= 1.0))
@@ -339,11 +474,35 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
     po.neutral_oversample = options.neutral_oversample;
     po.train_fraction = options.train_fraction;
     po.seed = options.seed;
-    po.query_voices = style.espeak_query_voices;
-    po.response_voices = style.espeak_response_voices;
-    TemplateTextBackend text(TemplateGrammar::load(grammar_dir, emotions));
-    text_description = text.describe();
-    plan = make_plan(po, text.grammar().topics, text, dedup_embedder);
+    if (options.tts_backend == "openai") {
+      po.query_voices = {style.openai_query_voice};
+      po.response_voices = {style.openai_response_voice};
+    } else {
+      po.query_voices = style.espeak_query_voices;
+      po.response_voices = style.espeak_response_voices;
+    }
+    TemplateGrammar grammar = TemplateGrammar::load(grammar_dir, emotions);
+    std::unique_ptr<TextBackend> text;
+    if (options.text_backend == "openai") {
+      std::map<std::string, EmotionGuidance> guidance;
+      const io::Json strategies = io::read_json(grammar_dir + "/responses.json").at("strategies");
+      for (auto it = strategies.begin(); it != strategies.end(); ++it)
+        guidance[it.key()] = {it.value().value("goal", ""), it.value().value("avoid", "")};
+      text = std::make_unique<OpenAiTextBackend>(
+          resolve_text_options(options.llm), ChatPrompts::load(grammar_dir + "/prompts"), grammar.topics,
+          guidance, grammar.sentiment_words, options.concurrency, retry_policy(options),
+          options.request_timeout_s, options.out_dir + "/texts.jsonl");
+    } else {
+      text = std::make_unique<TemplateTextBackend>(grammar);
+    }
+    text_description = text->describe();
+    plan = make_plan(po, grammar.topics, *text, dedup_embedder);
+    if (!plan.failed_items.empty())
+      throw RuntimeError(
+          fmt::format("gen-data: {} responses could not be generated (first: {}); nothing was "
+                      "synthesised: rerun the same command to retry (texts already made are "
+                      "kept in {}/texts.jsonl)",
+                      plan.failed_items.size(), plan.failed_items.front(), options.out_dir));
     io::write_json_atomic(
         plan_path, {{"settings", settings}, {"text_backend", text_description}, {"plan", plan.to_json()}});
   }
@@ -372,12 +531,15 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
 
   Work work;
   {
-    std::map<size_t, std::vector<size_t>> pending;
-    for (size_t i = 0; i < plan.records.size(); ++i)
+    std::map<size_t, std::vector<size_t>> pending, all;
+    for (size_t i = 0; i < plan.records.size(); ++i) {
+      all[plan.records[i].query].push_back(i);
       if (!done[i]) pending[plan.records[i].query].push_back(i);
+    }
     for (auto& [qi, recs] : pending) {
       work.queries.push_back(qi);
       work.records_of.push_back(std::move(recs));
+      work.all_of.push_back(all[qi]);
     }
   }
 
@@ -385,6 +547,7 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
   ensure_dir(options.out_dir + "/audio/queries");
   ensure_dir(options.out_dir + "/audio/responses");
   int64_t made = 0;
+  std::vector<std::string> speech_failures;
   {
     // fflush per record: a SIGKILL cannot lose a record the kernel already has (fsync would only add
     // protection against power loss, at a large cost for 18,000 records).
@@ -393,6 +556,8 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
     bar.set_initial(already);
     auto on_done = [&](const UnitResult& u) {
       for (const auto& [ri, d] : u.responses) {
+        if (done[ri]) continue;  // spoken again only to keep the engine's history the same
+        done[ri] = true;
         manifest.append(make_record(ctx, plan.records[ri], u.query_duration, d));
         ++made;
         bar.advance();
@@ -400,14 +565,15 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
     };
     int n = options.workers > 0 ? options.workers
                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (options.tts_backend == "openai") n = options.concurrency;
     n = static_cast<int>(std::min<size_t>(static_cast<size_t>(n), std::max<size_t>(1, work.queries.size())));
     if (!work.queries.empty()) {
-      log_info("gen-data", "synthesising {} records ({} already done) with {} espeak-ng process(es)",
+      log_info("gen-data", "synthesising {} records ({} already done), {} at a time",
                plan.records.size() - static_cast<size_t>(already), already, n);
-      if (n == 1) {
-        EspeakBackend tts(style);
-        for (size_t i = 0; i < work.queries.size(); ++i)
-          on_done(synthesize_unit(ctx, tts, work.queries[i], work.records_of[i]));
+      if (options.tts_backend == "openai") {
+        OpenAiSpeechBackend tts(resolve_speech_options(options.tts, resolve_text_options(options.llm)),
+                                retry_policy(options), options.request_timeout_s);
+        speech_failures = run_threaded(ctx, work, n, tts, on_done);
       } else {
         run_forked(ctx, work, n, on_done);
       }
@@ -434,18 +600,28 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
     if (seen_queries.insert(r.at("query_id").get<std::string>()).second)
       seconds += r.at("query_duration").get<double>();
   }
-  if (records.size() != plan.records.size())
+  if (speech_failures.empty() && records.size() != plan.records.size())
     throw RuntimeError(
         fmt::format("{}: {} records, the plan has {}", manifest_path, records.size(), plan.records.size()));
   const int64_t orphans = remove_orphans(options.out_dir, referenced);
   if (orphans > 0) log_info("gen-data", "removed {} audio files no record refers to", orphans);
 
+  const std::string speech_description =
+      options.tts_backend == "openai"
+          ? fmt::format("openai audio/speech ({}), style instructions from {}/tts_style.json",
+                        resolve_speech_options(options.tts, resolve_text_options(options.llm)).model,
+                        grammar_dir)
+          : fmt::format("espeak-ng in-process (libespeak-ng), VA mapping {}/tts_style.json", grammar_dir);
   const Json backends = {
-      {"text", text_description},
-      {"speech",
-       fmt::format("espeak-ng in-process (libespeak-ng), VA mapping {}/tts_style.json", grammar_dir)},
-      {"dedup_embedder", plan.dedup.embedder}};
-  write_datasheet(options.out_dir, records, plan, settings, backends);
+      {"text", text_description}, {"speech", speech_description}, {"dedup_embedder", plan.dedup.embedder}};
+  CorpusPlan described = plan;
+  for (const auto& f : speech_failures) described.failed_items.push_back(f);
+  write_datasheet(options.out_dir, records, described, settings, backends);
+  if (!speech_failures.empty())
+    throw RuntimeError(
+        fmt::format("gen-data: speech failed for {} queries (first: {}); the corpus in {} is "
+                    "incomplete: rerun the same command to retry them",
+                    speech_failures.size(), speech_failures.front(), options.out_dir));
 
   GenDataSummary summary;
   summary.records = static_cast<int64_t>(records.size());

@@ -19,8 +19,10 @@ symp::cli::Runner setup(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--emotions", o->emotions, "Emotions to cover (anchor names; default all 12)")
       ->delimiter(',');
-  app.add_option("--text-backend", o->text_backend, "Text generator: template")->capture_default_str();
-  app.add_option("--tts-backend", o->tts_backend, "Speech synthesiser: espeak")->capture_default_str();
+  app.add_option("--text-backend", o->text_backend, "Text generator: template or openai")
+      ->capture_default_str();
+  app.add_option("--tts-backend", o->tts_backend, "Speech synthesiser: espeak or openai")
+      ->capture_default_str();
   app.add_option("--grammar-dir", o->grammar_dir,
                  "Folder with the generator's JSON files (default: data/gen)");
   app.add_option("--dedup-threshold", o->dedup_threshold,
@@ -35,10 +37,41 @@ symp::cli::Runner setup(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--workers", o->workers, "Synthesis processes (0 = --threads, else all cores)")
       ->capture_default_str();
+  app.add_flag("--fsync", o->durable_audio, "fsync every audio file (power-loss safe, much slower)");
+  app.add_option("--concurrency", o->concurrency, "openai backends: requests in flight")
+      ->capture_default_str();
+  app.add_option("--max-attempts", o->max_attempts,
+                 "openai backends: attempts per request (timeouts, 429, 5xx)")
+      ->capture_default_str();
+  app.add_option("--request-timeout", o->request_timeout_s, "openai backends: seconds per request")
+      ->capture_default_str();
+  app.add_option("--retry-delay", o->retry_base_delay_s,
+                 "openai backends: first retry delay in seconds (doubles)")
+      ->capture_default_str();
+  app.add_option("--llm-url", o->llm.base_url, "Chat-completions base URL (else $OPENAI_BASE_URL)");
+  app.add_option("--llm-model", o->llm.model, "Chat model (else $SYMP_LLM_MODEL, else Qwen/Qwen3-32B)");
+  app.add_option("--llm-key", o->llm.api_key, "API key (else $OPENAI_API_KEY; never logged or saved)");
+  app.add_option("--query-temperature", o->llm.query_temperature, "Sampling temperature for queries")
+      ->capture_default_str();
+  app.add_option("--response-temperature", o->llm.response_temperature, "Sampling temperature for responses")
+      ->capture_default_str();
+  app.add_option("--query-thinking", o->llm.query_thinking, "enable_thinking for queries")
+      ->capture_default_str();
+  app.add_option("--response-thinking", o->llm.response_thinking, "enable_thinking for responses")
+      ->capture_default_str();
+  app.add_option("--max-tokens", o->llm.max_tokens, "Completion token limit (thinking included)")
+      ->capture_default_str();
+  app.add_option("--tts-url", o->tts.base_url,
+                 "audio/speech base URL (else $OPENAI_TTS_BASE_URL, else --llm-url)");
+  app.add_option("--tts-model", o->tts.model, "TTS model (else $SYMP_TTS_MODEL, else Qwen3-TTS)");
+  app.add_option("--tts-key", o->tts.api_key, "TTS API key (else $OPENAI_API_KEY; never logged or saved)");
   return [o, &app](const symp::cli::GlobalOptions& g) {
     o->seed = g.seed;
     if (o->workers == 0) o->workers = g.threads;
     o->validate();
+    // The saved configuration never holds a key (a rerun takes it from the environment again).
+    app.get_option("--llm-key")->clear();
+    app.get_option("--tts-key")->clear();
     symp::cli::save_effective_config(app, o->out_dir);
     const auto summary = symp::data::run_gen_data(*o);
     std::cout << symp::io::Json({{"out", o->out_dir},

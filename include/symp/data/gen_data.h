@@ -44,10 +44,12 @@ struct GenDataOptions {
   double train_fraction = 0.7;       // share of unique queries in train
   double oversample = 1.5;           // emotional query candidates per missing query and round
   double neutral_oversample = 2.5;   // neutral query candidates per missing query and round
-  int workers = 0;                   // synthesis processes (espeak) or requests in flight (openai); 0 = cores
-  int concurrency = 4;               // requests in flight for the openai text backend
+  int workers = 0;                   // espeak synthesis processes; 0 = all cores
+  int concurrency = 4;               // requests in flight for the openai backends
   int max_attempts = 5;              // HTTP attempts per request (retries on timeouts, 429, 5xx)
+  double retry_base_delay_s = 1.0;   // first retry delay; doubles per attempt (with jitter)
   double request_timeout_s = 120.0;  // per HTTP request
+  bool durable_audio = false;        // fsync every audio file (survives power loss; ~25 ms per file)
   uint64_t seed = 42;
   OpenAiTextOptions llm;
   OpenAiSpeechOptions tts;

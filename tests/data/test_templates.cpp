@@ -1,0 +1,92 @@
+// The template text backend: grammar checks, neutral wording, response strategies, determinism.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "symp/affect/affect.h"
+#include "symp/data/templates.h"
+
+using namespace symp::data;
+
+namespace {
+
+std::vector<std::string> all_emotions() {
+  std::vector<std::string> out;
+  const auto anchors = symp::affect::AnchorSet::load(SYMP_SOURCE_DIR "/data/affect/anchors.json");
+  for (const auto& a : anchors.all()) out.push_back(a.name);
+  return out;
+}
+
+const TemplateGrammar& grammar() {
+  static const TemplateGrammar g = TemplateGrammar::load(SYMP_SOURCE_DIR "/data/gen", all_emotions());
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("data: template grammar covers ~130 topics and all 12 emotions", "[data]") {
+  const auto& g = grammar();
+  CHECK(g.topics.size() >= 120);
+  CHECK(g.strategies.size() == 12);
+  CHECK(g.emotional.size() == 11);  // "neutral" uses the neutral cues
+}
+
+TEST_CASE("data: neutral queries carry no sentiment words and no exclamation marks", "[data]") {
+  TemplateTextBackend text(grammar());
+  std::set<std::string> distinct;
+  for (uint64_t i = 0; i < 500; ++i) {
+    const std::string q = text.query({"neutral", true, static_cast<int>(i), 1000 + i});
+    INFO(q);
+    CHECK_FALSE(has_sentiment(q, grammar().sentiment_words));
+    distinct.insert(q);
+  }
+  CHECK(distinct.size() > 480);
+  // The checker itself: it flags what it should and only whole words.
+  CHECK(has_sentiment("I am so happy today.", {"happy"}));
+  CHECK(has_sentiment("Great news!", {}));
+  CHECK_FALSE(has_sentiment("Unhappy customers.", {"happy"}));
+}
+
+TEST_CASE("data: emotional queries carry their emotion's cue and are deterministic per seed", "[data]") {
+  TemplateTextBackend text(grammar());
+  for (const auto& [emotion, cues] : grammar().emotional) {
+    const QuerySpec spec{emotion, false, 7, 99};
+    const std::string q = text.query(spec);
+    CHECK(q == text.query(spec));
+    bool has_opener = false;
+    for (const auto& o : cues.openers) has_opener = has_opener || q.rfind(o, 0) == 0;
+    INFO(emotion << ": " << q);
+    CHECK(has_opener);
+  }
+  CHECK(text.query({"angry", false, 7, 1}) != text.query({"angry", false, 7, 2}));
+}
+
+TEST_CASE("data: responses acknowledge, do the task, and neutral-split ones do not open with an emotion",
+          "[data]") {
+  TemplateTextBackend text(grammar());
+  const auto emotions = all_emotions();
+  for (const auto& e : emotions) {
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+      const int topic = static_cast<int>(seed * 3);
+      const std::string r = text.response({"How do I do it?", e, true, topic, seed});
+      INFO(e << ": " << r);
+      // 3 to 5 sentences.
+      int sentences = 0;
+      for (size_t i = 0; i < r.size(); ++i)
+        if ((r[i] == '.' || r[i] == '!' || r[i] == '?') && (i + 1 == r.size() || r[i + 1] == ' '))
+          ++sentences;
+      CHECK(sentences >= 3);
+      CHECK(sentences <= 5);
+      // The task: at least one of the topic's tips is in it.
+      const Topic& t = grammar().topics[static_cast<size_t>(topic) % grammar().topics.size()];
+      bool has_tip = false;
+      for (const auto& tip : t.tips) has_tip = has_tip || r.find(tip.substr(1, 25)) != std::string::npos;
+      CHECK(has_tip);
+      // The opening sentence names no emotion.
+      const std::string first = r.substr(0, r.find_first_of(".!?"));
+      CHECK_FALSE(has_sentiment(first + ".", emotions));
+    }
+  }
+  // Emotional-split responses may name the state; the strategy differs by emotion.
+  CHECK(text.response({"q", "sad", false, 3, 5}) != text.response({"q", "excited", false, 3, 5}));
+}
