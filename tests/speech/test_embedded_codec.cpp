@@ -84,7 +84,7 @@ TEST_CASE("speech: embedded codec gives 12.5 tokens per second and 80 ms of audi
   CHECK(codec.decode({}).empty());
 }
 
-TEST_CASE("speech: embedded codec round trip keeps F0, energy and speaking rate") {
+TEST_CASE("speech: embedded codec round trip keeps F0 mean energy and speaking rate") {
   speech::EmbeddedCodec codec(trained_model());
   const auto& config = codec.model().config;
   std::vector<double> f0_in, f0_out, energy_in, energy_out, rate_in, rate_out, f0_error;

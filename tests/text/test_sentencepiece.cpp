@@ -63,7 +63,7 @@ TEST_CASE("text: SentencePiece tokenizer keeps special tokens whole and audio af
   CHECK_THROWS_AS(tok.special_id("<|nope|>"), Error);
 }
 
-TEST_CASE("text: SentencePiece tokenizer round-trips text exactly, non-ASCII included") {
+TEST_CASE("text: SentencePiece tokenizer round-trips text exactly with non-ASCII included") {
   const auto& tok = trained();
   for (const std::string s :
        {"<|system|>\nPlease respond in English. User emotion (valence=-0.75, arousal=0.10)\n<|user|>\n",

@@ -124,7 +124,7 @@ TEST_CASE("text: interleaved layout alternates 13 text and 26 audio tokens") {
   CHECK(seq.text.rfind("<|system|>\nPlease respond in English. User emotion (valence=0.85", 0) == 0);
 }
 
-TEST_CASE("text: N/A goes to a seeded third of 1,200 emotional training records, recorded per record") {
+TEST_CASE("text: N/A goes to a seeded third of 1200 emotional training records and is recorded per record") {
   const fs::path dir = fs::temp_directory_path() / "symp_test_sequence_corpus";
   fs::remove_all(dir);
   fs::create_directories(dir);
