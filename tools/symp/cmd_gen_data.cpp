@@ -6,11 +6,13 @@
 #include "command.h"
 #include "symp/data/gen_data.h"
 #include "symp/io/jsonl.h"
+#include "symp/nn/bert.h"
 
 namespace {
 
 symp::cli::Runner setup(CLI::App& app) {
   auto o = std::make_shared<symp::data::GenDataOptions>();
+  auto embedder_model = std::make_shared<std::string>();
   app.add_option("--out", o->out_dir, "Output folder (rerun with the same options to resume)")->required();
   app.add_option("--per-emotion", o->per_emotion, "Emotional split: unique queries per emotion")
       ->capture_default_str();
@@ -37,6 +39,9 @@ symp::cli::Runner setup(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--workers", o->workers, "Synthesis processes (0 = --threads, else all cores)")
       ->capture_default_str();
+  app.add_option("--embedder-model", *embedder_model,
+                 "Dedup with this BERT-family model folder (all-MiniLM-L6-v2) instead of the embedded hashed "
+                 "n-gram embedder");
   app.add_flag("--fsync", o->durable_audio, "fsync every audio file (power-loss safe, much slower)");
   app.add_option("--concurrency", o->concurrency, "openai backends: requests in flight")
       ->capture_default_str();
@@ -65,7 +70,7 @@ symp::cli::Runner setup(CLI::App& app) {
                  "audio/speech base URL (else $OPENAI_TTS_BASE_URL, else --llm-url)");
   app.add_option("--tts-model", o->tts.model, "TTS model (else $SYMP_TTS_MODEL, else Qwen3-TTS)");
   app.add_option("--tts-key", o->tts.api_key, "TTS API key (else $OPENAI_API_KEY; never logged or saved)");
-  return [o, &app](const symp::cli::GlobalOptions& g) {
+  return [o, embedder_model, &app](const symp::cli::GlobalOptions& g) {
     o->seed = g.seed;
     if (o->workers == 0) o->workers = g.threads;
     o->validate();
@@ -73,7 +78,9 @@ symp::cli::Runner setup(CLI::App& app) {
     app.get_option("--llm-key")->clear();
     app.get_option("--tts-key")->clear();
     symp::cli::save_effective_config(app, o->out_dir);
-    const auto summary = symp::data::run_gen_data(*o);
+    std::unique_ptr<symp::text::Embedder> embedder;
+    if (!embedder_model->empty()) embedder = symp::nn::make_bert_embedder(*embedder_model);
+    const auto summary = symp::data::run_gen_data(*o, embedder.get());
     std::cout << symp::io::Json({{"out", o->out_dir},
                                  {"records", summary.records},
                                  {"made_now", summary.synthesized},
