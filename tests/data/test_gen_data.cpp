@@ -175,9 +175,9 @@ TEST_CASE("data: gen-data options are validated with the field named", "[data]")
 TEST_CASE("data: gen-data killed with SIGKILL mid-run and rerun finishes exactly", "[data]") {
   const fs::path dir = scratch("kill");
   const std::string args = std::string(SYMP_BINARY) + " --log-level warn --seed 11 gen-data --out " +
-                           dir.string() + " --per-emotion 25 --neutral-queries 12 --workers 2";
+                           dir.string() + " --per-emotion 10 --neutral-queries 5 --workers 2";
   // Kill at a few different moments (planning, early synthesis, later synthesis).
-  for (int delay_ms : {150, 900, 1800}) {
+  for (int delay_ms : {150, 700, 1500}) {
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -190,7 +190,7 @@ TEST_CASE("data: gen-data killed with SIGKILL mid-run and rerun finishes exactly
     ::waitpid(pid, &status, 0);
   }
   REQUIRE(std::system((args + " > /dev/null").c_str()) == 0);
-  const auto records = check_corpus(dir, 25, 12);
+  const auto records = check_corpus(dir, 10, 5);
   // Running again changes nothing.
   REQUIRE(std::system((args + " > /dev/null").c_str()) == 0);
   CHECK(by_id(symp::io::read_jsonl((dir / "manifest.jsonl").string())) == by_id(records));
