@@ -176,7 +176,7 @@ TEST_CASE("data: reasoning is stripped from completions", "[data]") {
   CHECK(strip_reasoning("<think>a</think>One.<think>b</think> Two.") == "One. Two.");
 }
 
-TEST_CASE("data: gen-data openai backends survive 429, 500, timeouts and malformed replies", "[data]") {
+TEST_CASE("data: gen-data openai backends survive 429 and 500 and timeouts and malformed replies", "[data]") {
   std::atomic<int> chats{0}, speeches{0}, texts{0};
   LoopbackServer server([&](const Request& req) -> Reply {
     if (req.path == "/v1/chat/completions") {

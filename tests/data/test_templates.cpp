@@ -24,7 +24,7 @@ const TemplateGrammar& grammar() {
 
 }  // namespace
 
-TEST_CASE("data: template grammar covers ~130 topics and all 12 emotions", "[data]") {
+TEST_CASE("data: template grammar covers about 130 topics and all 12 emotions", "[data]") {
   const auto& g = grammar();
   CHECK(g.topics.size() >= 120);
   CHECK(g.strategies.size() == 12);
@@ -61,7 +61,7 @@ TEST_CASE("data: emotional queries carry their emotion's cue and are determinist
   CHECK(text.query({"angry", false, 7, 1}) != text.query({"angry", false, 7, 2}));
 }
 
-TEST_CASE("data: responses acknowledge, do the task, and neutral-split ones do not open with an emotion",
+TEST_CASE("data: responses acknowledge and do the task and neutral-split ones do not open with an emotion",
           "[data]") {
   TemplateTextBackend text(grammar());
   const auto emotions = all_emotions();
