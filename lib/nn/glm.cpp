@@ -1,0 +1,322 @@
+#include "symp/nn/glm.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <set>
+
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+#include "symp/core/log.h"
+#include "symp/io/safetensors.h"
+#include "symp/nn/tensor_io.h"
+#include "symp/nn/torch_compat.h"
+
+namespace symp::nn {
+namespace {
+
+// A named container module (ChatGLM nests its modules: transformer.encoder.layers.N.mlp...).
+std::shared_ptr<torch::nn::Module> container(torch::nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
+// Rotates the first 2 * cos.size(-1) dims of x [B, T, H, D] in interleaved pairs (x0, x1) -> (x0 c - x1 s,
+// x1 c + x0 s), as ChatGLM's apply_rotary_pos_emb and transformers' Glm do; cos/sin [T, rot / 2].
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const int64_t rot = cos.size(-1) * 2;
+  if (rot == 0) return x;
+  auto rotated = x.narrow(-1, 0, rot);
+  auto pairs = rotated.reshape({x.size(0), x.size(1), x.size(2), rot / 2, 2});
+  auto x0 = pairs.select(-1, 0), x1 = pairs.select(-1, 1);
+  auto c = cos.view({1, cos.size(0), 1, rot / 2}), s = sin.view({1, sin.size(0), 1, rot / 2});
+  auto out = torch::stack({x0 * c - x1 * s, x1 * c + x0 * s}, -1).flatten(3);
+  if (rot == x.size(-1)) return out;
+  return torch::cat({out, x.narrow(-1, rot, x.size(-1) - rot)}, -1);
+}
+
+}  // namespace
+
+RmsNormImpl::RmsNormImpl(int64_t size, double eps, const torch::TensorOptions& options) : eps_(eps) {
+  weight_ = register_parameter("weight", torch::ones({size}, options));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+  auto h = x.to(torch::kFloat32);
+  h = h * torch::rsqrt(h.pow(2).mean(-1, true) + eps_);
+  return (weight_ * h).to(x.scalar_type());
+}
+
+GlmBlockImpl::GlmBlockImpl(const GlmConfig& config, const torch::TensorOptions& options) : config_(config) {
+  input_layernorm_ =
+      register_module("input_layernorm", RmsNorm(config.hidden_size, config.norm_eps, options));
+  auto attention = container(*this, "self_attention");
+  query_key_value_ = attention->register_module(
+      "query_key_value", LoraLinear(config.hidden_size, config.qkv_size(), config.qkv_bias, options));
+  dense_ = attention->register_module(
+      "dense", LoraLinear(config.num_heads * config.head_dim, config.hidden_size, false, options));
+  post_attention_layernorm_ =
+      register_module("post_attention_layernorm", RmsNorm(config.hidden_size, config.norm_eps, options));
+  auto mlp = container(*this, "mlp");
+  dense_h_to_4h_ = mlp->register_module(
+      "dense_h_to_4h", LoraLinear(config.hidden_size, 2 * config.ffn_hidden_size, false, options));
+  dense_4h_to_h_ = mlp->register_module(
+      "dense_4h_to_h", LoraLinear(config.ffn_hidden_size, config.hidden_size, false, options));
+}
+
+torch::Tensor GlmBlockImpl::attention(const torch::Tensor& x, const torch::Tensor& cos,
+                                      const torch::Tensor& sin, torch::Tensor* cached_k,
+                                      torch::Tensor* cached_v) {
+  const int64_t batch = x.size(0), length = x.size(1), d = config_.head_dim;
+  const int64_t heads = config_.num_heads, groups = config_.num_kv_heads;
+  auto qkv = query_key_value_->forward(x);
+  auto q = qkv.narrow(-1, 0, heads * d).view({batch, length, heads, d});
+  auto k = qkv.narrow(-1, heads * d, groups * d).view({batch, length, groups, d});
+  auto v = qkv.narrow(-1, (heads + groups) * d, groups * d).view({batch, length, groups, d});
+  q = apply_rope(q, cos, sin).transpose(1, 2);
+  k = apply_rope(k, cos, sin).transpose(1, 2);
+  v = v.transpose(1, 2);
+  if (cached_k != nullptr) {
+    if (cached_k->defined()) {
+      k = torch::cat({*cached_k, k}, 2);
+      v = torch::cat({*cached_v, v}, 2);
+    }
+    *cached_k = k;
+    *cached_v = v;
+  }
+  if (groups != heads) {
+    k = k.repeat_interleave(heads / groups, 1);
+    v = v.repeat_interleave(heads / groups, 1);
+  }
+  const int64_t total = k.size(2);
+  torch::Tensor out;
+  if (length == total) {
+    out = compat::attention(q, k, v, {}, true);
+  } else if (length == 1) {
+    out = compat::attention(q, k, v, {}, false);  // one new query sees every cached position
+  } else {
+    // New queries at positions total-length .. total-1 of a longer cached sequence: causal, bottom-right.
+    auto blocked = torch::ones({length, total}, torch::TensorOptions().dtype(torch::kBool).device(x.device()))
+                       .triu(total - length + 1);
+    auto mask = torch::zeros({length, total}, q.options())
+                    .masked_fill(blocked, -std::numeric_limits<float>::infinity());
+    out = compat::attention(q, k, v, mask, false);
+  }
+  out = out.transpose(1, 2).reshape({batch, length, heads * d});
+  return dense_->forward(out);
+}
+
+torch::Tensor GlmBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
+                                    const torch::Tensor& sin, torch::Tensor* cached_k,
+                                    torch::Tensor* cached_v) {
+  auto h = x + attention(input_layernorm_->forward(x), cos, sin, cached_k, cached_v);
+  auto gate_up = dense_h_to_4h_->forward(post_attention_layernorm_->forward(h));
+  auto halves = gate_up.chunk(2, -1);  // gate first, then up (SwiGLU)
+  return h + dense_4h_to_h_->forward(torch::silu(halves[0]) * halves[1]);
+}
+
+GlmModelImpl::GlmModelImpl(const GlmConfig& config, const torch::TensorOptions& options) : config_(config) {
+  config_.validate();
+  auto transformer = container(*this, "transformer");
+  auto embedding = container(*transformer, "embedding");
+  auto word_embeddings = container(*embedding, "word_embeddings");
+  embedding_weight_ = word_embeddings->register_parameter(
+      "weight", torch::empty({config.vocab_size, config.hidden_size}, options));
+  auto encoder = container(*transformer, "encoder");
+  layers_ = encoder->register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.num_layers; ++i) layers_->push_back(GlmBlock(config, options));
+  final_layernorm_ =
+      encoder->register_module("final_layernorm", RmsNorm(config.hidden_size, config.norm_eps, options));
+  if (!config.tie_embeddings) {
+    output_layer_ = transformer->register_module(
+        "output_layer", LoraLinear(config.hidden_size, config.vocab_size, false, options));
+  }
+  // ChatGLM: theta_i = 1 / base^(2i / rot) for the rot / 2 pairs, computed in fp32.
+  const int64_t rot = config.rotary_dim;
+  auto float_options = torch::TensorOptions().dtype(torch::kFloat32);  // CPU; moved on first use
+  inv_freq_ = 1.0 / torch::pow(torch::full({}, config.rope_base, float_options),
+                               torch::arange(0, rot, 2, float_options) / static_cast<double>(rot));
+}
+
+std::pair<torch::Tensor, torch::Tensor> GlmModelImpl::rope(int64_t start, int64_t length,
+                                                           const torch::Device& device) {
+  if (inv_freq_.device() != device) inv_freq_ = inv_freq_.to(device);
+  auto positions = torch::arange(start, start + length, inv_freq_.options());
+  auto angles = torch::outer(positions, inv_freq_);
+  return {angles.cos(), angles.sin()};
+}
+
+torch::Tensor GlmModelImpl::hidden_states(const torch::Tensor& ids, KvCache* cache) {
+  if (ids.dim() != 2)
+    throw UsageError(fmt::format("glm forward: ids must be [batch, time], got {} dims", ids.dim()));
+  auto x = torch::embedding(embedding_weight_, ids);
+  const int64_t start = cache != nullptr ? cache->length : 0;
+  auto [cos, sin] = rope(start, ids.size(1), x.device());
+  cos = cos.to(x.scalar_type());
+  sin = sin.to(x.scalar_type());
+  if (cache != nullptr) {
+    cache->keys.resize(layers_->size());
+    cache->values.resize(layers_->size());
+  }
+  for (size_t i = 0; i < layers_->size(); ++i) {
+    x = layers_->ptr<GlmBlockImpl>(i)->forward(x, cos, sin, cache ? &cache->keys[i] : nullptr,
+                                               cache ? &cache->values[i] : nullptr);
+  }
+  if (cache != nullptr) cache->length += ids.size(1);
+  return final_layernorm_->forward(x);
+}
+
+torch::Tensor GlmModelImpl::output_logits(const torch::Tensor& hidden) {
+  if (output_layer_) return output_layer_->forward(hidden);
+  return torch::linear(hidden, embedding_weight_);
+}
+
+torch::Tensor GlmModelImpl::forward(const torch::Tensor& ids, KvCache* cache) {
+  return output_logits(hidden_states(ids, cache));
+}
+
+void GlmModelImpl::init_weights(uint64_t seed, double std) {
+  torch::NoGradGuard no_grad;
+  auto generator = at::detail::createCPUGenerator(seed);
+  for (auto& item : named_parameters()) {
+    auto& p = item.value();
+    const auto& name = item.key();
+    if (name.find("lora_") != std::string::npos) continue;
+    auto cpu = torch::empty(p.sizes(), torch::kFloat32);
+    if (name.find("layernorm") != std::string::npos) {
+      cpu.fill_(1.0);
+    } else if (p.dim() == 1) {
+      cpu.zero_();
+    } else {
+      cpu.normal_(0.0, std, generator);
+    }
+    p.copy_(cpu);
+  }
+}
+
+std::vector<std::pair<std::string, LoraLinear>> GlmModelImpl::linears() const {
+  std::vector<std::pair<std::string, LoraLinear>> out;
+  for (const auto& item : named_modules("", false)) {
+    if (auto linear = std::dynamic_pointer_cast<LoraLinearImpl>(item.value())) {
+      out.emplace_back(item.key(), LoraLinear(linear));
+    }
+  }
+  return out;
+}
+
+void GlmModelImpl::merge_adapters() {
+  for (auto& [name, linear] : linears()) linear->merge();
+}
+void GlmModelImpl::unmerge_adapters() {
+  for (auto& [name, linear] : linears()) linear->unmerge();
+}
+void GlmModelImpl::remove_adapters() {
+  for (auto& [name, linear] : linears()) linear->remove_adapter();
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> GlmModelImpl::base_parameters() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : named_parameters()) {
+    if (item.key().find(".lora_") == std::string::npos) out.emplace_back(item.key(), item.value());
+  }
+  return out;
+}
+
+namespace {
+
+// The checkpoint tensors (concatenated along dim 0) that hold one ChatGLM-named parameter.
+std::vector<std::string> checkpoint_sources(const std::string& name, GlmLayout layout) {
+  if (layout == GlmLayout::ChatGlm) return {name};
+  static const std::string layer_prefix = "transformer.encoder.layers.";
+  if (name == "transformer.embedding.word_embeddings.weight") return {"model.embed_tokens.weight"};
+  if (name == "transformer.encoder.final_layernorm.weight") return {"model.norm.weight"};
+  if (name == "transformer.output_layer.weight") return {"lm_head.weight"};
+  if (name.rfind(layer_prefix, 0) != 0) return {name};
+  const auto dot = name.find('.', layer_prefix.size());
+  const std::string hf_layer =
+      "model.layers." + name.substr(layer_prefix.size(), dot - layer_prefix.size()) + ".";
+  const std::string rest = name.substr(dot + 1);
+  if (rest == "self_attention.query_key_value.weight" || rest == "self_attention.query_key_value.bias") {
+    const std::string kind = rest.substr(rest.rfind('.') + 1);
+    return {hf_layer + "self_attn.q_proj." + kind, hf_layer + "self_attn.k_proj." + kind,
+            hf_layer + "self_attn.v_proj." + kind};
+  }
+  if (rest == "self_attention.dense.weight") return {hf_layer + "self_attn.o_proj.weight"};
+  if (rest == "mlp.dense_h_to_4h.weight") return {hf_layer + "mlp.gate_up_proj.weight"};
+  if (rest == "mlp.dense_4h_to_h.weight") return {hf_layer + "mlp.down_proj.weight"};
+  return {hf_layer + rest};  // input_layernorm.weight, post_attention_layernorm.weight
+}
+
+std::string shape_string(torch::IntArrayRef shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+GlmModel load_glm(const std::string& dir, torch::ScalarType dtype, const torch::Device& device) {
+  return with_context("loading GLM model " + dir, [&] {
+    const auto config = GlmConfig::load(dir);
+    auto checkpoint = io::SafetensorsModel::open(dir);
+    GlmModel model(config, torch::TensorOptions().dtype(dtype).device(device));
+    std::set<std::string> used;
+    torch::NoGradGuard no_grad;
+    for (auto& [name, param] : model->base_parameters()) {
+      std::vector<torch::Tensor> parts;
+      for (const auto& source : checkpoint_sources(name, config.layout)) {
+        if (!checkpoint.contains(source)) {
+          throw InputError(
+              fmt::format("missing tensor '{}' (for {} {})", source, name, shape_string(param.sizes())));
+        }
+        const auto& view = checkpoint.get(source);
+        if (view.shape.empty() || static_cast<int64_t>(view.shape.size()) != param.dim()) {
+          throw InputError(fmt::format("{}: tensor '{}' has shape {}, expected {} dims", view.file, source,
+                                       view.shape_string(), param.dim()));
+        }
+        parts.push_back(to_tensor(view, dtype));
+        used.insert(source);
+      }
+      auto value = parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
+      if (value.sizes() != param.sizes()) {
+        throw InputError(fmt::format("tensor '{}' has shape {}, the config asks for {}",
+                                     fmt::join(checkpoint_sources(name, config.layout), "+"),
+                                     shape_string(value.sizes()), shape_string(param.sizes())));
+      }
+      param.copy_(value);
+    }
+    for (const auto& name : checkpoint.names()) {
+      // ChatGLM checkpoints carry the RoPE frequencies as a buffer; they are recomputed from the config.
+      if (used.count(name) || name == "transformer.rotary_pos_emb.inv_freq") continue;
+      throw InputError(
+          fmt::format("unexpected tensor '{}' ({}) not used by the {} model", name, checkpoint.get(name).file,
+                      config.layout == GlmLayout::ChatGlm ? "ChatGLM-layout" : "GlmForCausalLM"));
+    }
+    log_info("glm", "loaded {}: {}", dir, config.summary());
+    return model;
+  });
+}
+
+void save_glm(GlmModelImpl& model, const std::string& dir) {
+  ensure_dir(dir);
+  std::map<std::string, torch::Tensor> tensors;
+  for (auto& [name, param] : model.base_parameters()) tensors[name] = param.detach();
+  save_tensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  io::write_json_atomic((fs::path(dir) / "config.json").string(), model.config().to_chatglm_json());
+}
+
+std::pair<torch::Tensor, int64_t> next_token_loss(const torch::Tensor& logits, const torch::Tensor& ids,
+                                                  const torch::Tensor& target_mask) {
+  const int64_t vocab = logits.size(-1), length = ids.size(1);
+  auto predicted = logits.narrow(1, 0, length - 1).reshape({-1, vocab}).to(torch::kFloat32);
+  auto targets = ids.narrow(1, 1, length - 1).reshape({-1});
+  auto mask = target_mask.narrow(1, 1, length - 1).reshape({-1});
+  auto losses = torch::nn::functional::cross_entropy(
+      predicted, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  const int64_t count = mask.sum().item<int64_t>();
+  return {(losses * mask.to(losses.scalar_type())).sum(), count};
+}
+
+}  // namespace symp::nn
