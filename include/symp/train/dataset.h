@@ -1,0 +1,33 @@
+#pragma once
+// Training sequences from tokenize's encoded JSONL (records {id, text, valence, arousal, input_ids},
+// optionally `loss_mask` [per token, 0/1] or `assistant_start` [index of the first assistant token]) and
+// the seeded, epoch-aware order in which a rank visits them. No torch here.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace symp::train {
+
+struct Sequence {
+  std::string id;
+  std::vector<int64_t> ids;
+  std::vector<uint8_t> target;  // 1 where the token is predicted in the loss (index 0 is never predicted)
+};
+
+struct DatasetOptions {
+  int64_t max_length = 2048;      // tokens per sequence
+  std::string overlong = "skip";  // a longer record: "skip" (counted and logged), "truncate" or "error"
+  bool assistant_only = false;    // loss on the assistant part only (needs loss_mask or assistant_start)
+  int64_t vocab_size = 0;         // when > 0, an id at or past it is an InputError
+
+  void validate() const;
+};
+
+// Reads and checks every record; InputError "file:line: field 'input_ids': ..." for a bad one.
+std::vector<Sequence> read_sequences(const std::string& path, const DatasetOptions& options);
+
+// The sequence indices rank `rank` of `world` visits in `epoch`: a permutation seeded by (seed, epoch),
+// padded by wrapping to a multiple of `world` and dealt round-robin (torch's DistributedSampler).
+std::vector<size_t> epoch_order(size_t count, uint64_t seed, int64_t epoch, int rank = 0, int world = 1);
+
+}  // namespace symp::train
