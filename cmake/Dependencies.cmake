@@ -2,6 +2,14 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
+# torch 2.x ships its own (newer) fmt headers, which its include path puts first for torch translation units;
+# header-only fmt keeps every unit consistent with the headers it saw (scripts/cuda-build.sh turns this on).
+option(SYMP_FMT_HEADER_ONLY "Use fmt header-only (needed with torch 2.x, which bundles newer fmt headers)" OFF)
+if(SYMP_FMT_HEADER_ONLY)
+  set(SYMP_FMT fmt::fmt-header-only)
+else()
+  set(SYMP_FMT fmt::fmt)
+endif()
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Torch REQUIRED)

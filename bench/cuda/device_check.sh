@@ -35,7 +35,7 @@ if [ "${SYMP_DEVICE_ASAN:-1}" = 1 ]; then
   b=$PWD/.cache/cuda-bundle
   torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
   export PKG_CONFIG_PATH=$b/root/usr/lib/x86_64-linux-gnu/pkgconfig:$b/root/usr/share/pkgconfig
-  (cmake -S . -B build-asan -G Ninja -DSYMP_SANITIZE=ON -DSYMP_WITH_PLOTS=OFF -DSYMP_SHARED_DIR="$shared" \
+  (cmake -S . -B build-asan -G Ninja -DSYMP_SANITIZE=ON -DSYMP_WITH_PLOTS=OFF -DSYMP_FMT_HEADER_ONLY=ON -DSYMP_SHARED_DIR="$shared" \
      -DCMAKE_PREFIX_PATH="$b/root/usr;$torch_prefix" -DCMAKE_CXX_FLAGS="-I$b/root/usr/include" \
      -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" -DCMAKE_SHARED_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" &&
    cmake --build build-asan -j16 --target symp_tests symp) > "$out/asan-build.log" 2>&1
