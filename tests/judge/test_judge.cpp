@@ -241,8 +241,10 @@ TEST_CASE("judge: symp judge runs the audio judge, BERTScore similarity and writ
       std::string bytes = "RIFF-" + system + "-" + emotion;
       std::ofstream(dir / system / (emotion + ".wav"), std::ios::binary) << bytes;
       server.add_kind(base64_encode(bytes), "good");
-      std::string text =
-          system == "base" ? "I feel so sorry that happened." : "Great news: the plan is calm " + emotion;
+      const std::map<std::string, std::string> lora = {{"happy", "Great news: the plan is calm!"},
+                                                       {"sad", "I feel so sorry that happened."},
+                                                       {"neutral", "We can help you try again tomorrow"}};
+      std::string text = system == "base" ? "I feel so sorry that happened." : lora.at(emotion);
       manifest << nlohmann::json{{"id", emotion},
                                  {"response_audio", emotion + ".wav"},
                                  {"emotion", emotion},
