@@ -205,7 +205,7 @@ io::Json GlmConfig::to_chatglm_json() const {
   j["apply_residual_connection_post_layernorm"] = false;
   j["original_rope"] = true;
   j["tie_word_embeddings"] = tie_embeddings;
-  j["seq_length"] = max_positions;
+  if (max_positions > 0) j["seq_length"] = max_positions;
   return j;
 }
 
