@@ -71,10 +71,12 @@ TEST_CASE("speech: Slaney mel filters have unit area in Hz and cover 0-8 kHz") {
   auto f = symp::speech::slaney_mel_filters(400, 128, 0.0, 8000.0, 16000);
   REQUIRE(f.sizes() == torch::IntArrayRef({201, 128}));
   CHECK(f.min().item<double>() >= 0.0);
-  // Every filter is non-empty; a triangle's area in Hz is (sum of weights x 40 Hz bin width) ~= 1.
+  // Every filter is non-empty; a triangle's area in Hz is 1. Sampled at the 40 Hz bin spacing the sum
+  // approximates it once the triangles span several bins (the upper filters, above ~3.9 kHz).
+  CHECK(f.sum(0).min().item<double>() > 0.0);
   auto area = f.sum(0) * 40.0;
-  CHECK(area.slice(0, 10).min().item<double>() > 0.9);
-  CHECK(area.slice(0, 10).max().item<double>() < 1.1);
+  CHECK(area.slice(0, 100).min().item<double>() > 0.9);
+  CHECK(area.slice(0, 100).max().item<double>() < 1.1);
 }
 
 TEST_CASE(
