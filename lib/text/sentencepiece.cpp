@@ -6,8 +6,7 @@
 #include "symp/core/log.h"
 #include "symp/io/jsonl.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include "symp/text/spm_backend.h"
 
 #include <algorithm>
 #include <map>
@@ -18,19 +17,6 @@ namespace symp::text {
 namespace {
 
 constexpr const char* kFormat = "symp-spm-tokenizer";
-
-class VectorIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit VectorIterator(const std::vector<std::string>& texts) : texts_(texts) {}
-  bool done() const override { return i_ >= texts_.size(); }
-  void Next() override { ++i_; }
-  const std::string& value() const override { return texts_[i_]; }
-  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
-
- private:
-  const std::vector<std::string>& texts_;
-  size_t i_ = 0;
-};
 
 // Splits `text` into plain runs and single tokens (special tokens or audio tags), calling
 // on_plain(run) and on_token(token, audio_code or -1) in order.
@@ -101,7 +87,7 @@ void SpmTrainOptions::validate() const {
 }
 
 struct SpmTokenizer::Impl {
-  sentencepiece::SentencePieceProcessor processor;
+  std::unique_ptr<SpmBackend> processor = new_spm_backend();
   std::vector<std::string> specials;                     // longest first, for splitting
   std::unordered_map<std::string, int64_t> special_ids;  // token -> id
   std::unordered_map<int64_t, std::string> special_tokens;
@@ -121,7 +107,7 @@ void SpmTokenizer::train(const std::vector<std::string>& texts, int64_t audio_co
   ensure_dir(dir);
   std::string user_defined;
   for (const auto& s : chat_special_tokens()) user_defined += (user_defined.empty() ? "" : ",") + s;
-  const std::unordered_map<std::string, std::string> args = {
+  const std::vector<std::pair<std::string, std::string>> args = {
       {"model_type", options.model_type},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"hard_vocab_limit", "false"},  // small corpora get a smaller vocabulary instead of an error
@@ -139,28 +125,25 @@ void SpmTokenizer::train(const std::vector<std::string>& texts, int64_t audio_co
       {"pad_id", "-1"},
       {"minloglevel", "2"},
   };
-  sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned>(options.seed));
-  VectorIterator it(texts);
   std::string proto;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
-  if (!status.ok()) throw RuntimeError("tokenizer: SentencePiece training failed: " + status.ToString());
+  const auto error = spm_train(args, texts, static_cast<unsigned>(options.seed), &proto);
+  if (!error.empty()) throw RuntimeError("tokenizer: SentencePiece training failed: " + error);
   const fs::path model_path = fs::path(dir) / kModelFile;
   write_file_atomic(model_path, proto);
 
-  sentencepiece::SentencePieceProcessor processor;
-  if (!processor.LoadFromSerializedProto(proto).ok())
-    throw RuntimeError("tokenizer: cannot read the trained model");
+  auto processor = new_spm_backend();
+  if (!processor->load(proto).empty()) throw RuntimeError("tokenizer: cannot read the trained model");
   io::Json config = {{"format", kFormat},
                      {"version", kVersion},
                      {"text_model", kModelFile},
-                     {"text_vocab_size", processor.GetPieceSize()},
-                     {"audio_offset", processor.GetPieceSize()},
+                     {"text_vocab_size", processor->piece_size()},
+                     {"audio_offset", processor->piece_size()},
                      {"audio_codes", audio_codes},
                      {"special_tokens", io::Json::object()}};
-  for (const auto& s : chat_special_tokens()) config["special_tokens"][s] = processor.PieceToId(s);
+  for (const auto& s : chat_special_tokens()) config["special_tokens"][s] = processor->piece_to_id(s);
   io::write_json_atomic((fs::path(dir) / kConfigFile).string(), config);
-  log_info("tokenize", "text tokenizer: {} text pieces + {} audio codes = {} ids", processor.GetPieceSize(),
-           audio_codes, processor.GetPieceSize() + audio_codes);
+  log_info("tokenize", "text tokenizer: {} text pieces + {} audio codes = {} ids", processor->piece_size(),
+           audio_codes, processor->piece_size() + audio_codes);
 }
 
 SpmTokenizer SpmTokenizer::load(const std::string& dir) {
@@ -177,16 +160,16 @@ SpmTokenizer SpmTokenizer::load(const std::string& dir) {
     const std::string model_path =
         (fs::path(dir) / io::require_string(config, "text_model", config_path)).string();
     const std::string proto = read_text_file(model_path);
-    if (!tok.impl_->processor.LoadFromSerializedProto(proto).ok())
+    if (!tok.impl_->processor->load(proto).empty())
       throw InputError("cannot read SentencePiece model " + model_path);
-    tok.text_vocab_size_ = tok.impl_->processor.GetPieceSize();
+    tok.text_vocab_size_ = tok.impl_->processor->piece_size();
     tok.audio_codes_ = config.at("audio_codes").get<int64_t>();
     if (config.at("audio_offset").get<int64_t>() != tok.text_vocab_size_)
       throw InputError(fmt::format("field 'audio_offset' {} differs from the model's {} pieces",
                                    config.at("audio_offset").get<int64_t>(), tok.text_vocab_size_));
     for (const auto& s : chat_special_tokens()) {
-      const int id = tok.impl_->processor.PieceToId(s);
-      if (id == tok.impl_->processor.unk_id())
+      const int id = tok.impl_->processor->piece_to_id(s);
+      if (id == tok.impl_->processor->unk_id())
         throw InputError("special token " + io::Json(s).dump() + " is not a piece of " + model_path);
       tok.impl_->special_ids[s] = id;
       tok.impl_->special_tokens[id] = s;
@@ -216,7 +199,7 @@ std::vector<int64_t> SpmTokenizer::encode(const std::string& text) const {
   split_specials(
       text, impl_->specials,
       [&](const std::string& plain) {
-        for (int id : impl_->processor.EncodeAsIds(plain)) ids.push_back(id);
+        for (int id : impl_->processor->encode(plain)) ids.push_back(id);
       },
       [&](const std::string& token, int64_t code) {
         ids.push_back(code >= 0 ? audio_id(code) : impl_->special_ids.at(token));
@@ -228,7 +211,7 @@ std::string SpmTokenizer::decode(const std::vector<int64_t>& ids) const {
   std::string out;
   std::vector<int> run;
   auto flush = [&] {
-    if (!run.empty()) out += impl_->processor.DecodeIds(run);
+    if (!run.empty()) out += impl_->processor->decode(run);
     run.clear();
   };
   for (size_t i = 0; i < ids.size(); ++i) {
