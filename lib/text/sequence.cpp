@@ -46,6 +46,8 @@ void SequenceOptions::validate() const {
   if (!(na_fraction >= 0.0 && na_fraction <= 1.0))
     throw UsageError(fmt::format("na_fraction must be in [0, 1], got {}", na_fraction));
   if (max_length < 1) throw UsageError(fmt::format("max_length must be >= 1, got {}", max_length));
+  if (condition_mode != "paper" && condition_mode != "none")
+    throw UsageError("--condition-mode: \"paper\" or \"none\", got \"" + condition_mode + "\"");
 }
 
 std::string reference_text(const SequenceInput& record) {

@@ -94,7 +94,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
         const ManifestRecord& r = records[i];
         SequenceInput in;
         in.id = r.id;
-        const bool is_na = r.partition == "train" && na.count(r.id) > 0;
+        const bool is_na = options.sequence.condition_mode == "none" || (r.partition == "train" && na.count(r.id) > 0);
         if (!is_na) in.condition = r.va;
         in.response_text = r.response_text;
         in.query_codes = with_context(r.context + ": query_audio " + r.query_audio,

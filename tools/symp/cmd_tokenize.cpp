@@ -61,6 +61,9 @@ symp::cli::Runner setup_encode(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--na-fraction", s.na_fraction, "Share of emotional-split training records set to N/A")
       ->capture_default_str();
+  app.add_option("--condition-mode", s.condition_mode,
+                 "paper: VA condition with N/A for --na-fraction; none: every record N/A (a base without the condition)")
+      ->capture_default_str();
   app.add_option("--max-length", s.max_length, "Longer sequences are reported (never cut)")
       ->capture_default_str();
   return [o, layout, &app](const symp::cli::GlobalOptions& g) {

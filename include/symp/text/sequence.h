@@ -31,6 +31,8 @@ struct SequenceOptions {
   double na_fraction = 1.0 / 3;  // share of emotional-split training records whose condition is N/A
   uint64_t seed = 42;            // which records get N/A
   int max_length = 2048;         // longer sequences are reported (never cut)
+  std::string condition_mode = "paper";  // "paper" (VA, N/A for na_fraction) or "none": every record N/A,
+                                         // for a base model that never sees the condition
   void validate() const;         // UsageError naming the field
 };
 
