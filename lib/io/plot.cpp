@@ -66,7 +66,13 @@ void plot_png(const std::string& path, const Figure& figure) {
   if (xmin == xmax) range_of(figure.series, true, xmin, xmax);
   if (ymin == ymax) range_of(figure.series, false, ymin, ymax);
   plcol0(15);
-  plenv(xmin, xmax, ymin, ymax, 0, 0);
+  const bool has_legend = figure.legend && std::any_of(figure.series.begin(), figure.series.end(),
+                                                       [](const Series& s) { return !s.label.empty(); });
+  pladv(0);
+  // Leave the right quarter of the page to the legend when there is one.
+  plvpor(0.1, has_legend ? 0.74 : 0.95, 0.12, 0.9);
+  plwind(xmin, xmax, ymin, ymax);
+  plbox("bcnst", 0.0, 0, "bcnstv", 0.0, 0);
   pllab(figure.xlabel.c_str(), figure.ylabel.c_str(), figure.title.c_str());
 
   std::vector<PLINT> colors, text_colors, line_colors, line_styles, symbol_colors, opts;
@@ -98,14 +104,14 @@ void plot_png(const std::string& path, const Figure& figure) {
     symbol_scales.push_back(1.0);
     symbol_numbers.push_back(1);
   }
-  if (figure.legend && !labels.empty() && std::any_of(labels.begin(), labels.end(), [](auto& l) { return !l.empty(); })) {
+  if (has_legend) {
     std::vector<const char*> label_ptrs, symbol_ptrs;
     for (auto& l : labels) label_ptrs.push_back(l.c_str());
     for (auto& s : symbols) symbol_ptrs.push_back(s.c_str());
     PLFLT legend_w, legend_h;
     plcol0(15);
     pllegend(&legend_w, &legend_h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_OUTSIDE | PL_POSITION_RIGHT,
-             0.01, 0.0, 0.08, 0, 15, 1, 0, 0, static_cast<PLINT>(labels.size()), opts.data(), 0.8, 0.8, 1.5, 1.0,
+             0.02, 0.0, 0.06, 0, 15, 1, 0, 0, static_cast<PLINT>(labels.size()), opts.data(), 0.6, 0.7, 1.6, 0.0,
              text_colors.data(), label_ptrs.data(), nullptr, nullptr, nullptr, nullptr, line_colors.data(),
              line_styles.data(), line_widths.data(), symbol_colors.data(), symbol_scales.data(),
              symbol_numbers.data(), symbol_ptrs.data());
