@@ -8,30 +8,14 @@
 #include "symp/nn/lora.h"
 #include "symp/nn/tensor_io.h"
 
+#include "glm_fixtures.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kFixtures = std::string(SYMP_SHARED_DIR) + "/fixtures/";
+using namespace symp::test::glm;
 
-torch::Tensor fixture_ids() {
-  auto json = symp::io::read_json(kFixtures + "glm_ids.json");
-  return torch::tensor(json["input_ids"].get<std::vector<int64_t>>(), torch::kInt64).unsqueeze(0);
-}
-
-torch::Tensor fixture_logits(const std::string& file) {
-  return symp::nn::load_tensors(kFixtures + file).at("logits");
-}
-
-double relative_error(const torch::Tensor& got, const torch::Tensor& want) {
-  return (got - want).abs().max().item<double>() / want.abs().max().item<double>();
-}
-
-fs::path scratch(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("symp_test_lora_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path scratch(const std::string& name) { return symp::test::glm::scratch("lora", name); }
 
 }  // namespace
 
