@@ -21,7 +21,8 @@ std::string lower(std::string s) {
 }
 
 void check_value(double value, const std::string& what, const char* field, bool clamping) {
-  if (!std::isfinite(value)) throw InputError(fmt::format("{}: {} is not a finite number ({})", what, field, value));
+  if (!std::isfinite(value))
+    throw InputError(fmt::format("{}: {} is not a finite number ({})", what, field, value));
   if (!clamping && (value < -1.0 || value > 1.0)) {
     throw InputError(fmt::format("{}: {} = {} is outside [-1, 1]", what, field, value));
   }
@@ -74,8 +75,8 @@ AnchorSet AnchorSet::load(const std::string& path) {
       const std::string ctx = fmt::format("anchors[{}]", i);
       Anchor anchor;
       anchor.name = lower(io::require_string(list[i], "name", ctx));
-      anchor.va = make_va(io::require_number(list[i], "valence", ctx), io::require_number(list[i], "arousal", ctx),
-                          ctx + " (" + anchor.name + ")");
+      anchor.va = make_va(io::require_number(list[i], "valence", ctx),
+                          io::require_number(list[i], "arousal", ctx), ctx + " (" + anchor.name + ")");
       if (set.contains(anchor.name)) throw InputError(ctx + ": duplicate anchor '" + anchor.name + "'");
       set.anchors_.push_back(anchor);
     }
@@ -113,13 +114,15 @@ const Anchor& AnchorSet::nearest(const VA& point) const {
 }
 
 VA interpolate(const VA& a, const VA& b, double t) {
-  if (!std::isfinite(t) || t < 0.0 || t > 1.0) throw InputError(fmt::format("interpolation t = {} is outside [0, 1]", t));
+  if (!std::isfinite(t) || t < 0.0 || t > 1.0)
+    throw InputError(fmt::format("interpolation t = {} is outside [0, 1]", t));
   // (1-t)a + tb rather than a + t(b-a): the end points come out exactly.
   return {(1.0 - t) * a.valence + t * b.valence, (1.0 - t) * a.arousal + t * b.arousal};
 }
 
 VA add_noise(const VA& point, double sigma, Rng& rng) {
-  if (!std::isfinite(sigma) || sigma < 0.0) throw InputError(fmt::format("VA noise sigma = {} must be >= 0", sigma));
+  if (!std::isfinite(sigma) || sigma < 0.0)
+    throw InputError(fmt::format("VA noise sigma = {} must be >= 0", sigma));
   // Valence is drawn before arousal, as in the reference ablation.
   const double dv = sigma * rng.normal();
   const double da = sigma * rng.normal();

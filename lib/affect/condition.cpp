@@ -19,7 +19,8 @@ std::string ConditionOptions::source() const {
 void ConditionOptions::validate() const {
   const int set = int(!emotion.empty()) + int(!va.empty()) + int(!interpolate.empty()) +
                   int(!taxonomy.empty() || !probs.empty()) + int(none);
-  if (set > 1) throw UsageError("give one condition: --emotion, --va, --interpolate, --taxonomy/--probs or --none");
+  if (set > 1)
+    throw UsageError("give one condition: --emotion, --va, --interpolate, --taxonomy/--probs or --none");
   if (!interpolate.empty() && !(t >= 0.0 && t <= 1.0)) {
     throw UsageError(fmt::format("--t: must be in [0, 1] with --interpolate, got {}", t));
   }

@@ -11,14 +11,14 @@
 namespace symp::affect {
 
 struct ConditionOptions {
-  std::string emotion;      // an anchor name, e.g. "excited"
-  std::string va;           // "V,A", e.g. "0.3,-0.2"
-  std::string interpolate;  // "A,B": two anchor names
-  double t = -1.0;          // position from A (0) to B (1); required with `interpolate`
-  std::string taxonomy;     // a built-in taxonomy name or a JSON file, with `probs`
-  std::string probs;        // "label=p,label=p"
-  bool none = false;        // no condition: the prompt says N/A
-  double noise_sigma = 0.0; // Gaussian noise on each coordinate, then clamped (the robustness ablation)
+  std::string emotion;       // an anchor name, e.g. "excited"
+  std::string va;            // "V,A", e.g. "0.3,-0.2"
+  std::string interpolate;   // "A,B": two anchor names
+  double t = -1.0;           // position from A (0) to B (1); required with `interpolate`
+  std::string taxonomy;      // a built-in taxonomy name or a JSON file, with `probs`
+  std::string probs;         // "label=p,label=p"
+  bool none = false;         // no condition: the prompt says N/A
+  double noise_sigma = 0.0;  // Gaussian noise on each coordinate, then clamped (the robustness ablation)
 
   // Exactly one source may be set (or none, meaning N/A); UsageError naming the conflicting options.
   void validate() const;

@@ -14,27 +14,27 @@
 namespace symp::infer {
 
 struct SamplingOptions {
-  double temperature = 0.2;    // PAPER.md section 4's default; <= 0 means greedy
-  double top_p = 0.8;          // nucleus sampling mass
-  int max_new_tokens = 2000;   // generation stops here if no <|user|> came first
+  double temperature = 0.2;   // PAPER.md section 4's default; <= 0 means greedy
+  double top_p = 0.8;         // nucleus sampling mass
+  int max_new_tokens = 2000;  // generation stops here if no <|user|> came first
   void validate() const;
 };
 
 struct InferOptions {
-  std::string model_dir;               // base model folder (config.json + safetensors, ChatGLM or HF layout)
-  std::vector<std::string> adapters;   // PEFT adapter folders, each "DIR" or "NAME=DIR": one system each
-  bool include_base = false;           // also answer with the base model alone (system "base")
-  std::string base_name = "base";      // system name of the base model
-  std::string tokenizer_dir;           // tokenize fit's model folder (text tokenizer + embedded codec)
-  std::string codec = "embedded";      // speech codec kind (see symp/speech/codec.h)
-  std::string codec_encoder_dir;       // codec folders when they are not tokenizer_dir (GLM-4-Voice)
+  std::string model_dir;              // base model folder (config.json + safetensors, ChatGLM or HF layout)
+  std::vector<std::string> adapters;  // PEFT adapter folders, each "DIR" or "NAME=DIR": one system each
+  bool include_base = false;          // also answer with the base model alone (system "base")
+  std::string base_name = "base";     // system name of the base model
+  std::string tokenizer_dir;          // tokenize fit's model folder (text tokenizer + embedded codec)
+  std::string codec = "embedded";     // speech codec kind (see symp/speech/codec.h)
+  std::string codec_encoder_dir;      // codec folders when they are not tokenizer_dir (GLM-4-Voice)
   std::string codec_decoder_dir;
 
-  std::vector<std::string> audio;      // input WAV files or folders of them
-  std::string manifest;                // or a corpus manifest / responses file: query audio per record
-  std::string partition;               // with manifest: keep this partition only ("eval", "train"; "" = all)
-  std::string split;                   // with manifest: keep this split only ("neutral", "emotional"; "" = all)
-  int limit = 0;                       // at most this many distinct inputs (0 = all)
+  std::vector<std::string> audio;  // input WAV files or folders of them
+  std::string manifest;            // or a corpus manifest / responses file: query audio per record
+  std::string partition;           // with manifest: keep this partition only ("eval", "train"; "" = all)
+  std::string split;               // with manifest: keep this split only ("neutral", "emotional"; "" = all)
+  int limit = 0;                   // at most this many distinct inputs (0 = all)
 
   affect::ConditionOptions condition;  // one condition (or none = N/A) ...
   bool all_emotions = false;           // ... or each of the 12 anchors (the neutral-split protocol)
@@ -42,11 +42,11 @@ struct InferOptions {
                                        //     anxious->relaxed at t = 0.25/0.5/0.75, and N/A
   std::vector<double> t_sweep;         // ... or --interpolate A,B at each of these t
   SamplingOptions sampling;
-  std::string device = "cpu";          // "cpu" or "cuda[:N]"
-  std::string dtype = "f32";           // "f32" or "bf16"
-  uint64_t seed = 42;                  // sampling and VA noise; each reply seeds from (seed, input, condition, system)
-  std::string out_dir;                 // WAVs under <system>/, responses.jsonl, summary.json
-  void validate() const;               // UsageError naming the field
+  std::string device = "cpu";  // "cpu" or "cuda[:N]"
+  std::string dtype = "f32";   // "f32" or "bf16"
+  uint64_t seed = 42;     // sampling and VA noise; each reply seeds from (seed, input, condition, system)
+  std::string out_dir;    // WAVs under <system>/, responses.jsonl, summary.json
+  void validate() const;  // UsageError naming the field
 };
 
 struct InferSummary {

@@ -26,14 +26,14 @@ std::string layout_name(SequenceLayout layout);
 
 struct SequenceOptions {
   SequenceLayout layout = SequenceLayout::Reference;  // record layout
-  int interleave_text = 13;      // interleaved layout: text tokens per chunk (GLM-4-Voice: 13)
-  int interleave_audio = 26;     // interleaved layout: audio tokens per chunk (GLM-4-Voice: 26)
-  double na_fraction = 1.0 / 3;  // share of emotional-split training records whose condition is N/A
-  uint64_t seed = 42;            // which records get N/A
-  int max_length = 2048;         // longer sequences are reported (never cut)
+  int interleave_text = 13;              // interleaved layout: text tokens per chunk (GLM-4-Voice: 13)
+  int interleave_audio = 26;             // interleaved layout: audio tokens per chunk (GLM-4-Voice: 26)
+  double na_fraction = 1.0 / 3;          // share of emotional-split training records whose condition is N/A
+  uint64_t seed = 42;                    // which records get N/A
+  int max_length = 2048;                 // longer sequences are reported (never cut)
   std::string condition_mode = "paper";  // "paper" (VA, N/A for na_fraction) or "none": every record N/A,
                                          // for a base model that never sees the condition
-  void validate() const;         // UsageError naming the field
+  void validate() const;                 // UsageError naming the field
 };
 
 // One record with its audio already encoded.
