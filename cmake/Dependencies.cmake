@@ -26,5 +26,20 @@ endif()
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 pkg_check_modules(ESPEAK REQUIRED IMPORTED_TARGET espeak-ng)
 
+# Multi-process training joins ranks through c10d's Gloo process group (CPU tensors; it also carries CUDA
+# tensors). Its header needs gloo's headers (Debian: libgloo-dev); a torch without them builds single-process
+# training only, and `train-lora --nproc` says so.
+find_path(SYMP_GLOO_INCLUDE_DIR gloo/algorithm.h HINTS ${TORCH_INCLUDE_DIRS})
+find_path(SYMP_C10D_INCLUDE_DIR torch/csrc/distributed/c10d/ProcessGroupGloo.hpp HINTS ${TORCH_INCLUDE_DIRS})
+find_library(SYMP_GLOO_LIBRARY gloo)
+if(SYMP_GLOO_INCLUDE_DIR AND SYMP_C10D_INCLUDE_DIR)
+  set(SYMP_HAVE_GLOO ON)
+else()
+  set(SYMP_HAVE_GLOO OFF)
+endif()
+# NCCL for CUDA tensors: needs a CUDA torch built with it; off unless asked for.
+option(SYMP_WITH_NCCL "Build c10d's NCCL process group (CUDA torch only)" OFF)
+message(STATUS "symp: c10d gloo ${SYMP_HAVE_GLOO}, nccl ${SYMP_WITH_NCCL}")
+
 # Torch's exported flags carry -D_GLIBCXX_USE_CXX11_ABI and friends; keep them to torch's consumers.
 message(STATUS "symp: torch ${Torch_VERSION} (${TORCH_LIBRARIES})")

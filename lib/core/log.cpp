@@ -11,7 +11,8 @@ namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::Info)};
 std::mutex g_mutex;
-LogSink g_sink;  // guarded by g_mutex
+LogSink g_sink;        // guarded by g_mutex
+std::string g_prefix;  // guarded by g_mutex
 
 const char* level_name(LogLevel level) {
   switch (level) {
@@ -41,6 +42,11 @@ void set_log_sink(LogSink sink) {
   g_sink = std::move(sink);
 }
 
+void set_log_prefix(std::string prefix) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_prefix = prefix.empty() ? std::string() : "[" + prefix + "] ";
+}
+
 void log_message(LogLevel level, std::string_view tag, std::string_view message) {
   if (level < log_level()) return;
   std::lock_guard<std::mutex> lock(g_mutex);
@@ -49,7 +55,7 @@ void log_message(LogLevel level, std::string_view tag, std::string_view message)
     return;
   }
   // "\r\033[K" clears a progress line a bar may have left on a terminal.
-  std::fprintf(stderr, "[%s] %.*s: %.*s\n", level_name(level), int(tag.size()), tag.data(), int(message.size()),
+  std::fprintf(stderr, "%s[%s] %.*s: %.*s\n", g_prefix.c_str(), level_name(level), int(tag.size()), tag.data(), int(message.size()),
                message.data());
   std::fflush(stderr);
 }

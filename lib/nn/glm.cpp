@@ -37,6 +37,38 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
   return torch::cat({out, x.narrow(-1, rot, x.size(-1) - rot)}, -1);
 }
 
+// Reentrant activation checkpointing of one block (as torch.utils.checkpoint with use_reentrant): forward
+// runs without building a graph; backward restores the RNG, recomputes the block with a graph and
+// backpropagates through it, which accumulates the block's parameter gradients and yields the input's.
+struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor cos,
+                               torch::Tensor sin, int64_t block_address) {
+    auto* block = reinterpret_cast<GlmBlockImpl*>(block_address);
+    ctx->saved_data["block"] = block_address;
+    ctx->saved_data["rng"] = at::globalContext().defaultGenerator(x.device()).get_state();
+    ctx->save_for_backward({x, cos, sin});
+    return block->forward(x, cos, sin, nullptr, nullptr);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto* block = reinterpret_cast<GlmBlockImpl*>(ctx->saved_data["block"].toInt());
+    const auto saved = ctx->get_saved_variables();
+    auto x = saved[0].detach().requires_grad_(true);
+    auto generator = at::globalContext().defaultGenerator(x.device());
+    const auto now = generator.get_state();
+    generator.set_state(ctx->saved_data["rng"].toTensor());
+    torch::Tensor out;
+    {
+      torch::AutoGradMode enable(true);
+      out = block->forward(x, saved[1], saved[2], nullptr, nullptr);
+    }
+    generator.set_state(now);
+    torch::autograd::backward({out}, {grads[0]});
+    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
 
 RmsNormImpl::RmsNormImpl(int64_t size, double eps, const torch::TensorOptions& options) : eps_(eps) {
@@ -160,9 +192,16 @@ torch::Tensor GlmModelImpl::hidden_states(const torch::Tensor& ids, KvCache* cac
     cache->keys.resize(layers_->size());
     cache->values.resize(layers_->size());
   }
+  const bool checkpoint = checkpointing_ && is_training() && torch::GradMode::is_enabled() && cache == nullptr;
+  // A frozen embedding gives an input without grad, and then backward would never reach the blocks.
+  if (checkpoint && !x.requires_grad()) x = x.detach().requires_grad_(true);
   for (size_t i = 0; i < layers_->size(); ++i) {
-    x = layers_->ptr<GlmBlockImpl>(i)->forward(x, cos, sin, cache ? &cache->keys[i] : nullptr,
-                                               cache ? &cache->values[i] : nullptr);
+    auto* block = layers_->ptr<GlmBlockImpl>(i).get();
+    if (checkpoint) {
+      x = CheckpointedBlock::apply(x, cos, sin, reinterpret_cast<int64_t>(block));
+      continue;
+    }
+    x = block->forward(x, cos, sin, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
   }
   if (cache != nullptr) cache->length += ids.size(1);
   return final_layernorm_->forward(x);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -48,6 +49,12 @@ void TrainOptions::validate() const {
   not_negative("stop_after", static_cast<double>(stop_after));
   not_negative("weight_decay", weight_decay);
   not_negative("clip", clip);
+  positive("nproc", nproc);
+  if (!(dist_timeout_s > 0)) throw UsageError(fmt::format("train: dist_timeout_s = {} must be positive", dist_timeout_s));
+  if (!(bucket_mb > 0)) throw UsageError(fmt::format("train: bucket_mb = {} must be positive", bucket_mb));
+  if (dist_backend != "auto" && dist_backend != "gloo" && dist_backend != "nccl") {
+    throw UsageError(fmt::format("train: dist_backend = '{}': expected auto, gloo or nccl", dist_backend));
+  }
   not_negative("vocab_size", static_cast<double>(vocab_size));
   if (!(lr > 0)) throw UsageError(fmt::format("train: lr = {} must be positive", lr));
   if (!(beta1 >= 0 && beta1 < 1)) throw UsageError(fmt::format("train: beta1 = {} must be in [0, 1)", beta1));
@@ -121,8 +128,8 @@ std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const fs::path& dir) 
 
 class Trainer {
  public:
-  Trainer(const TrainOptions& options, ProcessGroup& group)
-      : o_(options), group_(group), device_(options.device), out_(options.out_dir) {}
+  Trainer(const TrainOptions& options, ProcessGroup& group, torch::Device device)
+      : o_(options), group_(group), device_(device), out_(options.out_dir) {}
 
   TrainResult run() {
     ensure_dir(out_);
@@ -139,7 +146,7 @@ class Trainer {
     } else {
       if (o_.resume)
         log_info("train", "no checkpoint in {}; starting from step 0", (out_ / "checkpoints").string());
-      io::write_jsonl_atomic((out_ / "metrics.jsonl").string(), {});
+      if (group_.is_main()) io::write_jsonl_atomic((out_ / "metrics.jsonl").string(), {});
     }
     return loop();
   }
@@ -168,6 +175,7 @@ class Trainer {
       model_ = nn::GlmModel(config, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
       model_->init_weights(o_.seed);
     }
+    model_->set_gradient_checkpointing(o_.gradient_checkpointing);
     if (max_id_ >= model_->config().vocab_size) {
       throw InputError(fmt::format("train: the data holds token id {}, past the model's vocabulary of {}",
                                    max_id_, model_->config().vocab_size));
@@ -190,6 +198,19 @@ class Trainer {
              static_cast<double>(count) / 1e6);
     optimizer_ = std::make_unique<AdamW>(trainable, no_decay,
                                          AdamWOptions{o_.beta1, o_.beta2, o_.adam_eps, o_.weight_decay});
+    if (group_.world_size() > 1) {
+      // Every rank starts from rank 0's weights (they agree already: same seed), then draws its own dropout.
+      std::vector<torch::Tensor> params;
+      for (const auto& [name, p] : trainable) params.push_back(p);
+      {
+        torch::NoGradGuard no_grad;
+        group_.broadcast(params, 0);
+      }
+      torch::manual_seed(o_.seed + 1000003ULL * static_cast<uint64_t>(group_.rank()));
+      sync_ = std::make_unique<GradientSync>(group_, params, static_cast<int64_t>(o_.bucket_mb * 1024 * 1024));
+      log_info("train", "gradients all-reduced in {} bucket(s) of up to {} MB over {} ranks ({})", sync_->buckets(),
+               o_.bucket_mb, group_.world_size(), group_.backend());
+    }
   }
 
   void plan() {
@@ -215,6 +236,7 @@ class Trainer {
       auto batch = make_batch(train_, order_, begin, end, device_);
       auto [sum, count] = nn::next_token_loss(model_->forward(batch.ids), batch.ids, batch.target);
       auto loss = sum / static_cast<double>(std::max<int64_t>(count, 1));
+      if (sync_ && m == micro - 1) sync_->arm();  // the last backward of the step overlaps the all-reduce
       (loss / static_cast<double>(micro)).backward();
       loss_total += loss.item<double>();
       tokens += batch.tokens;
@@ -225,18 +247,16 @@ class Trainer {
       batch_ = 0;
       order_ = epoch_order(train_.size(), o_.seed, epoch_, group_.rank(), group_.world_size());
     }
-    std::vector<torch::Tensor> grads, params;
-    for (const auto& [name, p] : optimizer_->params()) {
-      params.push_back(p);
-      if (p.grad().defined()) grads.push_back(p.grad());
-    }
-    group_.all_reduce_mean(grads);
+    std::vector<torch::Tensor> params;
+    for (const auto& [name, p] : optimizer_->params()) params.push_back(p);
+    if (sync_) sync_->finish();
     grad_norm_ = clip_grad_norm(params, o_.clip);
     lr_ = scheduled_lr(o_.lr, step_, o_.warmup_steps, total_steps_, o_.schedule);
     optimizer_->step(lr_);
     ++step_;
-    std::vector<double> reduced{loss_total / static_cast<double>(micro)};
+    std::vector<double> reduced{loss_total / static_cast<double>(micro), static_cast<double>(tokens)};
     group_.all_reduce_sum(reduced);
+    tokens = static_cast<int64_t>(reduced[1]);  // every rank's tokens
     return reduced[0] / group_.world_size();
   }
 
@@ -245,8 +265,9 @@ class Trainer {
     model_->eval();
     double sum = 0;
     int64_t count = 0;
-    std::vector<size_t> order(eval_.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::vector<size_t> order;  // this rank's share of the evaluation data
+    for (size_t i = static_cast<size_t>(group_.rank()); i < eval_.size(); i += static_cast<size_t>(group_.world_size()))
+      order.push_back(i);
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(o_.batch_size)) {
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(o_.batch_size));
       auto batch = make_batch(eval_, order, begin, end, device_);
@@ -254,14 +275,20 @@ class Trainer {
       sum += loss_sum.item<double>();
       count += n;
     }
-    return sum / static_cast<double>(std::max<int64_t>(count, 1));  // token-weighted mean
+    std::vector<double> totals{sum, static_cast<double>(count)};
+    group_.all_reduce_sum(totals);
+    return totals[0] / std::max(totals[1], 1.0);  // token-weighted mean
   }
 
   TrainResult loop() {
     TrainResult result;
-    io::JsonlAppender metrics((out_ / "metrics.jsonl").string(), false);
-    Progress bar("train", total_steps_, "step");
-    bar.set_initial(step_);
+    std::optional<io::JsonlAppender> metrics;
+    std::optional<Progress> bar;
+    if (group_.is_main()) {
+      metrics.emplace((out_ / "metrics.jsonl").string(), false);
+      bar.emplace("train", total_steps_, "step");
+      bar->set_initial(step_);
+    }
     const auto start = std::chrono::steady_clock::now();
     int64_t run_tokens = 0, run_steps = 0;
     double last_loss = history_loss_.empty() ? 0 : history_loss_.back();
@@ -278,7 +305,8 @@ class Trainer {
         throw RuntimeError(fmt::format("train: loss became {} at step {}", last_loss, step_));
       history_step_.push_back(static_cast<double>(step_));
       history_loss_.push_back(last_loss);
-      metrics.append(
+      if (metrics)
+        metrics->append(
           {{"step", step_},
            {"epoch", static_cast<double>(epoch_) + static_cast<double>(batch_) / batches_per_epoch_},
            {"loss", last_loss},
@@ -287,14 +315,16 @@ class Trainer {
            {"tokens", tokens_seen_},
            {"tokens_per_s", rate},
            {"elapsed_s", elapsed}});
-      bar.advance();
-      bar.set_note(fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s", last_loss, lr_, rate));
+      if (bar) {
+        bar->advance();
+        bar->set_note(fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s", last_loss, lr_, rate));
+      }
       const bool last = step_ == total_steps_ || (o_.stop_after > 0 && run_steps == o_.stop_after);
       if (!eval_.empty() && ((o_.eval_every > 0 && step_ % o_.eval_every == 0) || step_ == total_steps_)) {
         const double eval_loss = evaluate();
         eval_step_.push_back(static_cast<double>(step_));
         eval_loss_.push_back(eval_loss);
-        metrics.append({{"step", step_}, {"eval_loss", eval_loss}});
+        if (metrics) metrics->append({{"step", step_}, {"eval_loss", eval_loss}});
         log_info("train", "step {}: eval loss {:.4f}", step_, eval_loss);
         if (eval_loss < best_eval_) {
           best_eval_ = eval_loss;
@@ -305,7 +335,8 @@ class Trainer {
       if (step_ % o_.save_every == 0 || last) plot();
       result.tokens_per_second = rate;
     }
-    bar.finish();
+    if (bar) bar->finish();
+    group_.barrier();
     if (step_ == total_steps_) result.output = export_final();
     result.steps = step_;
     result.last_loss = last_loss;
@@ -316,6 +347,8 @@ class Trainer {
   }
 
   void save_checkpoint() {
+    // Each rank's dropout stream goes into the checkpoint, so a multi-rank run resumes bit for bit too.
+    auto rng_states = group_.all_gather(at::detail::getDefaultCPUGenerator().get_state().to(group_.device()));
     if (!group_.is_main()) return;
     const fs::path dir = out_ / "checkpoints";
     const fs::path final_dir = dir / step_name(step_);
@@ -331,7 +364,8 @@ class Trainer {
     std::map<std::string, torch::Tensor> state;
     for (const auto& [name, p] : optimizer_->params()) state["param." + name] = p.detach().cpu();
     for (auto& [name, t] : optimizer_->state()) state["adam." + name] = t;
-    state["rng.cpu"] = at::detail::getDefaultCPUGenerator().get_state();
+    state["rng.cpu"] = rng_states[0].cpu();
+    for (size_t r = 1; r < rng_states.size(); ++r) state[fmt::format("rng.cpu.rank{}", r)] = rng_states[r].cpu();
     nn::save_tensors((tmp / "state.safetensors").string(), state);
     io::Json json{{"format", kStateFormat},
                   {"step", step_},
@@ -409,15 +443,17 @@ class Trainer {
       for (const auto& [key, t] : state) {
         if (key.rfind("adam.", 0) == 0) {
           adam[key.substr(5)] = t;
-        } else if (key != "rng.cpu" && !expected.count(key)) {
+        } else if (key.rfind("rng.cpu", 0) != 0 && !expected.count(key)) {
           throw InputError(
               fmt::format("{}: unexpected tensor '{}' (a checkpoint of another model?)", dir.string(), key));
         }
       }
       optimizer_->load_state(adam, json.at("adam_steps").get<int64_t>(), dir.string());
-      if (!state.count("rng.cpu")) throw InputError(dir.string() + ": missing tensor 'rng.cpu'");
+      const std::string rng_key =
+          group_.rank() == 0 ? std::string("rng.cpu") : fmt::format("rng.cpu.rank{}", group_.rank());
+      if (!state.count(rng_key)) throw InputError(fmt::format("{}: missing tensor '{}'", dir.string(), rng_key));
       auto generator = at::detail::getDefaultCPUGenerator();
-      generator.set_state(state.at("rng.cpu"));
+      generator.set_state(state.at(rng_key));
       step_ = json.at("step").get<int64_t>();
       epoch_ = json.at("epoch").get<int64_t>();
       batch_ = json.at("batch").get<int64_t>();
@@ -427,6 +463,8 @@ class Trainer {
                                                     : json["best_eval_loss"].get<double>();
       order_ = epoch_order(train_.size(), o_.seed, epoch_, group_.rank(), group_.world_size());
     });
+    log_info("train", "resumed at step {} of {} (epoch {}, batch {})", step_, total_steps_, epoch_, batch_);
+    if (!group_.is_main()) return;
     // Keep the metrics up to the checkpoint: steps logged after it are about to be redone.
     const std::string path = (out_ / "metrics.jsonl").string();
     std::vector<io::Json> kept;
@@ -445,7 +483,6 @@ class Trainer {
       }
     }
     io::write_jsonl_atomic(path, kept);
-    log_info("train", "resumed at step {} of {} (epoch {}, batch {})", step_, total_steps_, epoch_, batch_);
   }
 
   void plot() {
@@ -479,6 +516,7 @@ class Trainer {
   int64_t max_id_ = 0;
   nn::GlmModel model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<GradientSync> sync_;
   std::vector<size_t> order_;
   int64_t batches_per_epoch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;
   int64_t step_ = 0, epoch_ = 0, batch_ = 0, tokens_seen_ = 0, best_step_ = 0;
@@ -490,8 +528,22 @@ class Trainer {
 
 TrainResult train_lora(const TrainOptions& options) {
   options.validate();
-  SingleProcessGroup group;
-  return Trainer(options, group).run();
+  torch::Device device(options.device);
+  const auto env = detect_dist_env();
+  if (!env) {
+    SingleProcessGroup group;
+    return Trainer(options, group, device).run();
+  }
+  if (device.is_cuda()) {
+    if (device.has_index() && device.index() != env->local_rank) {
+      log_warn("train", "--device {} ignored: local rank {} uses cuda:{}", options.device, env->local_rank,
+               env->local_rank);
+    }
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env->local_rank));
+  }
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(options.dist_timeout_s * 1000));
+  auto group = make_c10d_group(*env, options.dist_backend, device, timeout);
+  return Trainer(options, *group, device).run();
 }
 
 }  // namespace symp::train

@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "command.h"
+#include "symp/core/log.h"
+#include "symp/train/distributed.h"
 #include "symp/train/train_lora.h"
 
 static symp::cli::Runner setup(CLI::App& app) {
@@ -53,12 +55,38 @@ static symp::cli::Runner setup(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--dtype", o->dtype, "Frozen base dtype: float32 or bfloat16")->capture_default_str();
+  app.add_flag("--gradient-checkpointing", o->gradient_checkpointing,
+               "Recompute each block in backward instead of keeping its activations (less memory, ~1/3 slower)");
+  app.add_option("--nproc", o->nproc,
+                 "Data-parallel ranks to start on this machine (one per GPU with --device cuda). A process "
+                 "started by torchrun or srun joins its run from RANK/WORLD_SIZE/MASTER_ADDR or SLURM_* instead")
+      ->capture_default_str();
+  app.add_option("--dist-backend", o->dist_backend, "c10d backend: auto (nccl on CUDA if built, else gloo), gloo, nccl")
+      ->capture_default_str();
+  app.add_option("--dist-timeout", o->dist_timeout_s,
+                 "Seconds the rendezvous and each collective wait for the other ranks before failing")
+      ->capture_default_str();
+  app.add_option("--bucket-mb", o->bucket_mb, "Gradient all-reduce bucket size in MB")->capture_default_str();
   return [o, full, &app](const symp::cli::GlobalOptions& g) {
     o->seed = g.seed;
     o->lora = !*full;
     o->validate();
-    symp::cli::save_effective_config(app, o->out_dir);
+    const auto env = symp::train::detect_dist_env();
+    if (!env && o->nproc > 1) {  // the launcher: start the ranks, wait, report
+      symp::cli::save_effective_config(app, o->out_dir);
+      return symp::train::launch_local(o->nproc, symp::train::own_command_line());
+    }
+    if (env) {
+      symp::set_log_prefix(fmt::format("rank {}", env->rank));
+      if (env->rank != 0 && symp::log_level() == symp::LogLevel::Info) symp::set_log_level(symp::LogLevel::Warn);
+      if (o->nproc > 1 && o->nproc != env->local_world_size) {
+        symp::log_warn("train", "--nproc {} ignored: this process is rank {} of {} started by {}", o->nproc,
+                       env->rank, env->world_size, env->source);
+      }
+    }
+    if (!env || env->rank == 0) symp::cli::save_effective_config(app, o->out_dir);
     const auto result = symp::train::train_lora(*o);
+    if (env && env->rank != 0) return 0;
     std::cout << fmt::format(
         "steps {}  loss {:.4f} -> {:.4f}  best eval {:.4f} at step {}  {:.0f} tokens/s  {}\n", result.steps,
         result.first_loss, result.last_loss, result.best_eval_loss, result.best_step,

@@ -19,6 +19,8 @@ LogLevel parse_log_level(const std::string& name);
 // Replaces the stderr sink (tests capture warnings this way); pass nullptr to restore stderr.
 using LogSink = std::function<void(LogLevel, std::string_view tag, std::string_view message)>;
 void set_log_sink(LogSink sink);
+// Text put before every line of the stderr sink, e.g. "rank 1" in a multi-process run ("" = none).
+void set_log_prefix(std::string prefix);
 
 void log_message(LogLevel level, std::string_view tag, std::string_view message);
 

@@ -80,6 +80,10 @@ class GlmModelImpl : public torch::nn::Module {
   void remove_adapters();
   // Base parameters (requires_grad as set) without the adapters, by ChatGLM name.
   std::vector<std::pair<std::string, torch::Tensor>> base_parameters() const;
+  // Activation checkpointing: in training with gradients on, each block keeps only its input and is
+  // recomputed (with the same dropout draws) in backward. Same gradients, much less activation memory.
+  void set_gradient_checkpointing(bool on) { checkpointing_ = on; }
+  bool gradient_checkpointing() const { return checkpointing_; }
 
  private:
   std::pair<torch::Tensor, torch::Tensor> rope(int64_t start, int64_t length, const torch::Device& device);
@@ -89,6 +93,7 @@ class GlmModelImpl : public torch::nn::Module {
   RmsNorm final_layernorm_{nullptr};
   LoraLinear output_layer_{nullptr};
   torch::Tensor inv_freq_;  // [rotary_dim / 2] fp32, not a parameter
+  bool checkpointing_ = false;
 };
 TORCH_MODULE(GlmModel);
 

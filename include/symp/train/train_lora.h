@@ -41,6 +41,13 @@ struct TrainOptions {
   int64_t stop_after = 0;         // stop (with a checkpoint) after this many steps of this run; 0 = never
   std::string device = "cpu";     // "cpu", "cuda", "cuda:1"
   std::string dtype = "float32";  // dtype of a frozen base: float32 or bfloat16 (adapters stay fp32)
+  bool gradient_checkpointing = false;  // recompute each block in backward instead of keeping activations
+
+  // Data parallelism (docs/training.md): a process started by torchrun, SLURM or --nproc joins its ranks.
+  int nproc = 1;                     // local ranks `symp train-lora` starts itself (the command does it)
+  std::string dist_backend = "auto";  // auto (nccl on CUDA when built with it, else gloo), gloo or nccl
+  double dist_timeout_s = 1800;       // rendezvous and collectives give up after this long
+  double bucket_mb = 25;              // gradient all-reduce bucket size
   uint64_t seed = 42;             // model init, adapters, dropout and data order
 
   void validate() const;  // UsageError naming the field and value
