@@ -349,6 +349,11 @@ class Trainer {
   void save_checkpoint() {
     // Each rank's dropout stream goes into the checkpoint, so a multi-rank run resumes bit for bit too.
     auto rng_states = group_.all_gather(at::detail::getDefaultCPUGenerator().get_state().to(group_.device()));
+    std::vector<torch::Tensor> cuda_states;  // dropout on a GPU draws from the device's generator
+    if (device_.is_cuda()) {
+      cuda_states =
+          group_.all_gather(at::globalContext().defaultGenerator(device_).get_state().to(group_.device()));
+    }
     if (!group_.is_main()) return;
     const fs::path dir = out_ / "checkpoints";
     const fs::path final_dir = dir / step_name(step_);
@@ -366,6 +371,9 @@ class Trainer {
     for (auto& [name, t] : optimizer_->state()) state["adam." + name] = t;
     state["rng.cpu"] = rng_states[0].cpu();
     for (size_t r = 1; r < rng_states.size(); ++r) state[fmt::format("rng.cpu.rank{}", r)] = rng_states[r].cpu();
+    for (size_t r = 0; r < cuda_states.size(); ++r) {
+      state[r == 0 ? std::string("rng.cuda") : fmt::format("rng.cuda.rank{}", r)] = cuda_states[r].cpu();
+    }
     nn::save_tensors((tmp / "state.safetensors").string(), state);
     io::Json json{{"format", kStateFormat},
                   {"step", step_},
@@ -443,7 +451,7 @@ class Trainer {
       for (const auto& [key, t] : state) {
         if (key.rfind("adam.", 0) == 0) {
           adam[key.substr(5)] = t;
-        } else if (key.rfind("rng.cpu", 0) != 0 && !expected.count(key)) {
+        } else if (key.rfind("rng.", 0) != 0 && !expected.count(key)) {
           throw InputError(
               fmt::format("{}: unexpected tensor '{}' (a checkpoint of another model?)", dir.string(), key));
         }
@@ -454,6 +462,17 @@ class Trainer {
       if (!state.count(rng_key)) throw InputError(fmt::format("{}: missing tensor '{}'", dir.string(), rng_key));
       auto generator = at::detail::getDefaultCPUGenerator();
       generator.set_state(state.at(rng_key));
+      if (device_.is_cuda()) {
+        const std::string cuda_key =
+            group_.rank() == 0 ? std::string("rng.cuda") : fmt::format("rng.cuda.rank{}", group_.rank());
+        if (state.count(cuda_key)) {
+          auto cuda_generator = at::globalContext().defaultGenerator(device_);
+          cuda_generator.set_state(state.at(cuda_key));
+        } else {
+          log_warn("train", "{}: no '{}' (a CPU checkpoint?): GPU dropout continues from a fresh stream",
+                   dir.string(), cuda_key);
+        }
+      }
       step_ = json.at("step").get<int64_t>();
       epoch_ = json.at("epoch").get<int64_t>();
       batch_ = json.at("batch").get<int64_t>();
