@@ -25,7 +25,7 @@ python3 bench/cuda/peft_check.py "$shared/fixtures" build-cuda/tools/symp/symp "
 echo "peft check rc=$?: $(tail -1 "$out/peft.log")" | tee -a "$out/summary.txt"
 for bench in bench/cuda/bench_*.sh; do
   [ -e "$bench" ] || continue
-  timeout 240 bash "$bench" build-cuda > "$out/$(basename "$bench" .sh).log" 2>&1
+  timeout 420 bash "$bench" build-cuda > "$out/$(basename "$bench" .sh).log" 2>&1
   echo "$bench rc=$?: $(tail -3 "$out/$(basename "$bench" .sh).log")" | tee -a "$out/summary.txt"
 done
 cat "$out/summary.txt"
