@@ -93,6 +93,15 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
   return inputs;
 }
 
+// The anchor called `name`; UsageError naming the option and listing the anchors when there is none.
+const affect::Anchor& check_emotion(const std::string& name, const std::string& option) {
+  try {
+    return affect::AnchorSet::builtin().find(name);
+  } catch (const InputError& e) {
+    throw UsageError(option + ": " + e.what());
+  }
+}
+
 std::vector<Target> collect_targets(const InferOptions& o) {
   std::vector<Target> targets;
   auto with_noise = [&](affect::ConditionOptions c) {
@@ -126,7 +135,7 @@ std::vector<Target> collect_targets(const InferOptions& o) {
   } else {
     Target t{o.condition, "", ""};
     const auto source = o.condition.source();
-    if (source == "emotion") t.emotion = anchors.find(o.condition.emotion).name;
+    if (source == "emotion") t.emotion = check_emotion(o.condition.emotion, "--emotion").name;
     t.name = source == "emotion" ? t.emotion
              : source == "none"  ? "NA"
              : source == "va"    ? "va_" + o.condition.va
@@ -135,6 +144,10 @@ std::vector<Target> collect_targets(const InferOptions& o) {
     t.name = sanitize(t.name);
     targets.push_back(t);
   }
+  // Resolve each condition once now: an unknown emotion in --interpolate or a bad --probs fails here,
+  // before any model is loaded, not at the first reply.
+  Rng probe(0);
+  for (const auto& t : targets) affect::resolve_condition(t.options, probe);
   return targets;
 }
 
@@ -184,6 +197,31 @@ int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng&
     if (u < acc) return idx[i].item<int64_t>();
   }
   return idx[keep - 1].item<int64_t>();
+}
+
+// Replies of an earlier run in `responses_path` that are finished: their WAV is on disk, or they held no
+// audio (response_audio null). The file is rewritten with those records only, one per key (the last), so
+// a reply redone now (its WAV was deleted) does not leave a stale line for eval-prosody and the judge.
+std::set<std::string> kept_replies(const std::string& responses_path, const std::string& out_dir) {
+  std::set<std::string> done;
+  if (!fs::exists(responses_path)) return done;
+  const auto records = io::read_jsonl(responses_path, /*tolerate_torn_tail=*/true);
+  std::vector<Json> kept;
+  for (auto r = records.rbegin(); r != records.rend(); ++r) {
+    const auto key = r->contains("key") && (*r)["key"].is_string() ? (*r)["key"].get<std::string>() : "";
+    const auto audio = r->contains("response_audio") ? (*r)["response_audio"] : Json();
+    const bool finished =
+        audio.is_null() || (audio.is_string() && fs::exists(fs::path(out_dir) / audio.get<std::string>()));
+    if (key.empty() || !finished || !done.insert(key).second) continue;
+    kept.push_back(*r);
+  }
+  std::reverse(kept.begin(), kept.end());
+  if (kept.size() != records.size()) {
+    log_info("infer", "{}: {} of {} records kept; the rest (WAV missing, or repeated) are redone",
+             responses_path, kept.size(), records.size());
+    io::write_jsonl_atomic(responses_path, kept);
+  }
+  return done;
 }
 
 torch::Device parse_device(const std::string& name) {
@@ -250,15 +288,8 @@ InferSummary run_infer(const InferOptions& o) {
   const int64_t audio_first = tokenizer->audio_id(0);
   const int64_t audio_last = tokenizer->audio_id(codec->vocab_size() - 1);
 
-  // Replies already on disk (a resumed run).
   const auto responses_path = (fs::path(o.out_dir) / "responses.jsonl").string();
-  std::set<std::string> done;
-  if (fs::exists(responses_path)) {
-    for (const auto& r : io::read_jsonl(responses_path, /*tolerate_torn_tail=*/true)) {
-      const auto wav = fs::path(o.out_dir) / r.value("response_audio", "");
-      if (fs::exists(wav)) done.insert(r.value("key", ""));
-    }
-  }
+  const auto done = kept_replies(responses_path, o.out_dir);
   io::JsonlAppender out(responses_path);
 
   // Query audio encoded once, shared by every condition and system.
@@ -267,7 +298,8 @@ InferSummary run_infer(const InferOptions& o) {
     auto audio = with_context("input " + in.id, [&] {
       const auto info = io::probe_audio(in.audio_path);
       if (info.sample_rate != codec->sample_rate()) {
-        log_debug("infer", "{}: resampling {} Hz to the codec's {} Hz", in.audio_path, info.sample_rate, codec->sample_rate());
+        log_info("infer", "{}: resampling {} Hz to the codec's {} Hz", in.audio_path, info.sample_rate,
+                 codec->sample_rate());
       }
       return io::read_audio(in.audio_path, codec->sample_rate());
     });
@@ -303,7 +335,11 @@ InferSummary run_infer(const InferOptions& o) {
         // Each reply seeds its own generator, so a reply does not depend on which others ran before it.
         const uint64_t item_seed = stable_hash(key.data(), key.size(), o.seed * 0x9E3779B97F4A7C15ULL + 1);
         Rng rng(item_seed);
-        const auto cond = affect::resolve_condition(target.options, rng);
+        // The VA noise depends on (seed, input, condition) but not on the system: every system answers
+        // the same noisy condition, so systems are compared on identical prompts.
+        const std::string noise_key = in.id + "|" + target.name;
+        Rng noise_rng(stable_hash(noise_key.data(), noise_key.size(), o.seed * 0x9E3779B97F4A7C15ULL + 2));
+        const auto cond = affect::resolve_condition(target.options, noise_rng);
 
         text::SequenceInput seq;
         seq.id = in.id;

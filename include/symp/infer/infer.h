@@ -44,7 +44,8 @@ struct InferOptions {
   SamplingOptions sampling;
   std::string device = "cpu";  // "cpu" or "cuda[:N]"
   std::string dtype = "f32";   // "f32" or "bf16"
-  uint64_t seed = 42;     // sampling and VA noise; each reply seeds from (seed, input, condition, system)
+  uint64_t seed = 42;     // sampling seeds per reply from (seed, system, input, condition); VA noise from
+                          // (seed, input, condition), so every system answers the same noisy condition
   std::string out_dir;    // WAVs under <system>/, responses.jsonl, summary.json
   void validate() const;  // UsageError naming the field
 };
@@ -57,7 +58,8 @@ struct InferSummary {
 };
 
 // Answers every input under every condition with every system. Resumable: replies already in
-// <out>/responses.jsonl with their WAV are kept and skipped.
+// <out>/responses.jsonl with their WAV (or without audio) are kept and skipped; records whose WAV is gone
+// are dropped from the file and redone.
 InferSummary run_infer(const InferOptions& options);
 
 }  // namespace symp::infer
