@@ -4,7 +4,8 @@
 #   -> train-lora with the condition (stand-in for Sympatheia) -> infer both under all 12 emotions
 #   -> eval-prosody -> judge (lexical diversity, offline proxy judge) -> report.md + report.html
 # Usage: recipes/quickstart/run.sh [RUN_DIR] ; scale with QS_PER_EMOTION, QS_NEUTRAL, QS_EPOCHS, QS_LORA_EPOCHS,
-# QS_EVAL_QUERIES. Every stage is resumable: rerun the same command after an interruption.
+# QS_EVAL_QUERIES, QS_MAX_NEW_TOKENS (QS_SEED seeds every stage). Every stage is resumable: rerun the same
+# command after an interruption. tests/infer/test_quickstart.cpp runs it at CI scale (ctest -L quickstart).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -15,6 +16,7 @@ neutral=${QS_NEUTRAL:-20}
 base_epochs=${QS_EPOCHS:-6}
 lora_epochs=${QS_LORA_EPOCHS:-4}
 eval_queries=${QS_EVAL_QUERIES:-4}
+max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
 seed=${QS_SEED:-42}
 mkdir -p "$R"
 
@@ -35,8 +37,16 @@ stage "tokenize encode (with the condition)" "$R/enc/encoded_eval.jsonl" \
   "$SYMP" --seed "$seed" tokenize encode --corpus "$R/corpus" --model "$R/tok" --out "$R/enc"
 stage "tokenize encode (base: no condition)" "$R/enc_base/encoded_eval.jsonl" \
   "$SYMP" --seed "$seed" tokenize encode --corpus "$R/corpus" --model "$R/tok" --out "$R/enc_base" --condition-mode none
+# The base's vocabulary is the tokenizer's, not 1 + the largest id in a small corpus (infer refuses a model
+# smaller than its tokenizer): text pieces + audio codes, from tokenizer.json.
+tok_vocab() {
+  local text audio
+  text=$(sed -n 's/.*"text_vocab_size": *\([0-9]*\).*/\1/p' "$R/tok/tokenizer.json")
+  audio=$(sed -n 's/.*"audio_codes": *\([0-9]*\).*/\1/p' "$R/tok/tokenizer.json")
+  echo $((text + audio))
+}
 stage "train base (tiny GLM from scratch, no condition)" "$R/base/model/config.json" \
-  "$SYMP" --seed "$seed" train-lora --init tiny --full --train "$R/enc_base/encoded_train.jsonl" \
+  "$SYMP" --seed "$seed" train-lora --init tiny --vocab-size "$(tok_vocab)" --full --train "$R/enc_base/encoded_train.jsonl" \
   --eval "$R/enc_base/encoded_eval.jsonl" --out "$R/base" --epochs "$base_epochs" --lr 2e-3 --warmup-steps 20 \
   --batch-size 8 --grad-accum 1 --eval-every 50 --save-every 50 --keep 1 --resume
 stage "train-lora (with the condition)" "$R/lora/adapter/adapter_config.json" \
@@ -46,11 +56,11 @@ stage "train-lora (with the condition)" "$R/lora/adapter/adapter_config.json" \
 stage "infer (eval neutral queries x 12 emotions, base and lora)" "$R/replies/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
-  --limit "$eval_queries" --all-emotions --max-new-tokens 400 --out "$R/replies"
+  --limit "$eval_queries" --all-emotions --max-new-tokens "$max_new_tokens" --out "$R/replies"
 stage "infer (happy -> sad sweep)" "$R/sweep/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
-  --limit "$eval_queries" --interpolate happy,sad --t-sweep 0,0.25,0.5,0.75,1 --max-new-tokens 400 --out "$R/sweep"
+  --limit "$eval_queries" --interpolate happy,sad --t-sweep 0,0.25,0.5,0.75,1 --max-new-tokens "$max_new_tokens" --out "$R/sweep"
 
 prosody() {  # some replies may hold no audio: eval-prosody then exits 1 but still writes the rest
   local out=$1 manifest=$2
