@@ -3,10 +3,12 @@
 // The BENCHMARKS.md reference is PyTorch's nn.TransformerEncoderLayer (4 layers, d 256, batch 16 x 160,
 // AdamW): Python torch is not installed here, so the stock libtorch modules (the same ATen kernels without
 // the Python interpreter) stand in for it.
-//   bench_train_tiny [steps=6] [threads=2]
+//   bench_train_tiny [steps=9] [threads=2]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <cstdlib>
 
 #include "symp/nn/glm.h"
@@ -20,13 +22,30 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Median-free simple timing: `warm` untimed steps, then `steps` timed; returns tokens per second.
-template <class Step>
-double tokens_per_second(Step step, int steps, int warm = 2) {
-  for (int i = 0; i < warm; ++i) step();
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < steps; ++i) step();
-  return static_cast<double>(kBatch * kLength * steps) / seconds_since(start);
+// Tokens per second of two training steps timed in alternation (`warm` untimed rounds first), from the
+// median step time of each: a machine whose load changes during the run slows both sides alike, and a
+// stray slow step does not move the median.
+template <class StepA, class StepB>
+std::pair<double, double> tokens_per_second(StepA a, StepB b, int steps, int warm = 2) {
+  for (int i = 0; i < warm; ++i) {
+    a();
+    b();
+  }
+  std::vector<double> times_a, times_b;
+  for (int i = 0; i < steps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    a();
+    times_a.push_back(seconds_since(start));
+    start = std::chrono::steady_clock::now();
+    b();
+    times_b.push_back(seconds_since(start));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double tokens = static_cast<double>(kBatch * kLength);
+  return {tokens / median(times_a), tokens / median(times_b)};
 }
 
 struct Stock : torch::nn::Module {
@@ -50,7 +69,7 @@ struct Stock : torch::nn::Module {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int steps = argc > 1 ? std::atoi(argv[1]) : 6;
+  const int steps = argc > 1 ? std::atoi(argv[1]) : 9;
   torch::set_num_threads(argc > 2 ? std::atoi(argv[2]) : 2);
   torch::manual_seed(0);
   auto ids = torch::randint(0, kVocab, {kBatch, kLength}, torch::kInt64);
@@ -62,8 +81,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, torch::Tensor>> params;
   for (auto& p : glm->named_parameters()) params.emplace_back(p.key(), p.value());
   symp::train::AdamW adam(params, {}, {});
-  const double glm_rate = tokens_per_second(
-      [&] {
+  auto glm_step = [&] {
         adam.zero_grad();
         auto [sum, count] = symp::nn::next_token_loss(glm->forward(ids), ids, target);
         (sum / static_cast<double>(count)).backward();
@@ -71,14 +89,12 @@ int main(int argc, char** argv) {
         for (auto& [n, p] : params) ps.push_back(p);
         symp::train::clip_grad_norm(ps, 1.0);
         adam.step(1e-4);
-      },
-      steps);
+      };
 
   Stock stock;
   torch::optim::AdamW stock_adam(stock.parameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.01));
   auto causal = torch::full({kLength, kLength}, -std::numeric_limits<float>::infinity()).triu(1);
-  const double stock_rate = tokens_per_second(
-      [&] {
+  auto stock_step = [&] {
         stock_adam.zero_grad();
         auto logits = stock.forward(ids, causal);
         auto loss =
@@ -87,8 +103,8 @@ int main(int argc, char** argv) {
         loss.backward();
         torch::nn::utils::clip_grad_norm_(stock.parameters(), 1.0);
         stock_adam.step();
-      },
-      steps);
+      };
+  const auto [glm_rate, stock_rate] = tokens_per_second(glm_step, stock_step, steps);
   int64_t stock_params = 0;
   for (auto& p : stock.parameters()) stock_params += p.numel();
   fmt::print("tiny GLM ({:.2f} M params, batch {} x {}): {:.0f} tokens/s\n", config.num_parameters() / 1e6,

@@ -23,19 +23,45 @@ std::shared_ptr<torch::nn::Module> container(torch::nn::Module& parent, const st
   return parent.register_module(name, std::make_shared<torch::nn::Module>());
 }
 
-// Rotates the first 2 * cos.size(-1) dims of x [B, T, H, D] in interleaved pairs (x0, x1) -> (x0 c - x1 s,
-// x1 c + x0 s), as ChatGLM's apply_rotary_pos_emb and transformers' Glm do; cos/sin [T, rot / 2].
+// Rotates x [B, T, H, D] in interleaved pairs (x0, x1) -> (x0 c - x1 s, x1 c + x0 s) on the first
+// rotary_dim dims, as ChatGLM's apply_rotary_pos_emb and transformers' Glm do. cos/sin are full-width
+// tables [T, D] (see GlmModelImpl::rope): each pair's angle twice, sin signed (-s, +s), and cos 1 / sin 0
+// on the dims that are not rotated, so the whole rotation is x * cos + swap_pairs(x) * sin.
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
-  const int64_t rot = cos.size(-1) * 2;
-  if (rot == 0) return x;
-  auto rotated = x.narrow(-1, 0, rot);
-  auto pairs = rotated.reshape({x.size(0), x.size(1), x.size(2), rot / 2, 2});
-  auto x0 = pairs.select(-1, 0), x1 = pairs.select(-1, 1);
-  auto c = cos.view({1, cos.size(0), 1, rot / 2}), s = sin.view({1, sin.size(0), 1, rot / 2});
-  auto out = torch::stack({x0 * c - x1 * s, x1 * c + x0 * s}, -1).flatten(3);
-  if (rot == x.size(-1)) return out;
-  return torch::cat({out, x.narrow(-1, rot, x.size(-1) - rot)}, -1);
+  const int64_t d = x.size(-1);
+  auto swapped = x.reshape({x.size(0), x.size(1), x.size(2), d / 2, 2}).flip(-1).view(x.sizes());
+  auto c = cos.view({1, cos.size(0), 1, d}), s = sin.view({1, sin.size(0), 1, d});
+  return x * c + swapped * s;
 }
+
+// RMSNorm with its gradient written out (autograd's chain through pow, mean, rsqrt and two broadcasts
+// costs about twice the operations): n = x r with r = 1 / sqrt(mean(x^2) + eps), y = w n in x's dtype;
+// dx = r (g w - n mean(g w n)), dw = sum over rows of g n. Normalises in fp32 as ChatGLM does.
+struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor weight,
+                               double eps) {
+    auto h = x.to(torch::kFloat32);
+    auto r = torch::rsqrt(h.pow(2).mean(-1, true) + eps);
+    auto n = h * r;
+    ctx->save_for_backward({n, r, weight});
+    ctx->saved_data["dtype"] = static_cast<int64_t>(x.scalar_type());
+    return (weight * n).to(x.scalar_type());
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& n = saved[0];
+    const auto& r = saved[1];
+    const auto& weight = saved[2];
+    auto g = grads[0].to(torch::kFloat32);
+    auto gw = g * weight;  // weight promotes to fp32 here
+    auto dx = (r * (gw - n * (gw * n).mean(-1, true))).to(static_cast<torch::ScalarType>(ctx->saved_data["dtype"].toInt()));
+    torch::Tensor dweight;
+    if (weight.requires_grad()) dweight = (g * n).reshape({-1, n.size(-1)}).sum(0).to(weight.scalar_type());
+    return {dx, dweight, torch::Tensor()};
+  }
+};
 
 // Reentrant activation checkpointing of one block (as torch.utils.checkpoint with use_reentrant): forward
 // runs without building a graph; backward restores the RNG, recomputes the block with a graph and
@@ -76,6 +102,9 @@ RmsNormImpl::RmsNormImpl(int64_t size, double eps, const torch::TensorOptions& o
 }
 
 torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+  if (torch::GradMode::is_enabled() && (x.requires_grad() || weight_.requires_grad())) {
+    return RmsNormFunction::apply(x, weight_, eps_);
+  }
   auto h = x.to(torch::kFloat32);
   h = h * torch::rsqrt(h.pow(2).mean(-1, true) + eps_);
   return (weight_ * h).to(x.scalar_type());
@@ -104,12 +133,11 @@ torch::Tensor GlmBlockImpl::attention(const torch::Tensor& x, const torch::Tenso
   const int64_t batch = x.size(0), length = x.size(1), d = config_.head_dim;
   const int64_t heads = config_.num_heads, groups = config_.num_kv_heads;
   auto qkv = query_key_value_->forward(x);
-  auto q = qkv.narrow(-1, 0, heads * d).view({batch, length, heads, d});
-  auto k = qkv.narrow(-1, heads * d, groups * d).view({batch, length, groups, d});
-  auto v = qkv.narrow(-1, (heads + groups) * d, groups * d).view({batch, length, groups, d});
-  q = apply_rope(q, cos, sin).transpose(1, 2);
-  k = apply_rope(k, cos, sin).transpose(1, 2);
-  v = v.transpose(1, 2);
+  // Queries and keys lie side by side in qkv: rotate them in one pass.
+  auto qk = apply_rope(qkv.narrow(-1, 0, (heads + groups) * d).view({batch, length, heads + groups, d}), cos, sin);
+  auto q = qk.narrow(2, 0, heads).transpose(1, 2);
+  auto k = qk.narrow(2, heads, groups).transpose(1, 2);
+  auto v = qkv.narrow(-1, (heads + groups) * d, groups * d).view({batch, length, groups, d}).transpose(1, 2);
   if (cached_k != nullptr) {
     if (cached_k->defined()) {
       k = torch::cat({*cached_k, k}, 2);
@@ -118,9 +146,10 @@ torch::Tensor GlmBlockImpl::attention(const torch::Tensor& x, const torch::Tenso
     *cached_k = k;
     *cached_v = v;
   }
-  if (groups != heads) {
-    k = k.repeat_interleave(heads / groups, 1);
-    v = v.repeat_interleave(heads / groups, 1);
+  if (groups != heads) {  // each KV group serves heads / groups query heads (a broadcast, not a gather)
+    const int64_t t = k.size(2);
+    k = k.unsqueeze(2).expand({batch, groups, heads / groups, t, d}).reshape({batch, heads, t, d});
+    v = v.unsqueeze(2).expand({batch, groups, heads / groups, t, d}).reshape({batch, heads, t, d});
   }
   const int64_t total = k.size(2);
   torch::Tensor out;
@@ -176,8 +205,16 @@ std::pair<torch::Tensor, torch::Tensor> GlmModelImpl::rope(int64_t start, int64_
                                                            const torch::Device& device) {
   if (inv_freq_.device() != device) inv_freq_ = inv_freq_.to(device);
   auto positions = torch::arange(start, start + length, inv_freq_.options());
-  auto angles = torch::outer(positions, inv_freq_);
-  return {angles.cos(), angles.sin()};
+  auto angles = torch::outer(positions, inv_freq_);  // [T, rot / 2]
+  // Full-width tables for apply_rope: (c, c) and (-s, +s) per pair, then 1 and 0 past rotary_dim.
+  auto cos = angles.cos().repeat_interleave(2, -1);
+  auto sin = torch::stack({-angles.sin(), angles.sin()}, -1).flatten(1);
+  const int64_t rest = config_.head_dim - config_.rotary_dim;
+  if (rest > 0) {
+    cos = torch::cat({cos, torch::ones({length, rest}, cos.options())}, -1);
+    sin = torch::cat({sin, torch::zeros({length, rest}, sin.options())}, -1);
+  }
+  return {cos, sin};
 }
 
 torch::Tensor GlmModelImpl::hidden_states(const torch::Tensor& ids, KvCache* cache) {
@@ -348,12 +385,16 @@ void save_glm(GlmModelImpl& model, const std::string& dir) {
 
 std::pair<torch::Tensor, int64_t> next_token_loss(const torch::Tensor& logits, const torch::Tensor& ids,
                                                   const torch::Tensor& target_mask) {
+  // Position t predicts ids[t + 1]: the targets are the ids shifted left, and the last position (which
+  // predicts nothing) is masked out. The logits stay whole, so neither pass copies a [B, T - 1, V] slice.
   const int64_t vocab = logits.size(-1), length = ids.size(1);
-  auto predicted = logits.narrow(1, 0, length - 1).reshape({-1, vocab}).to(torch::kFloat32);
-  auto targets = ids.narrow(1, 1, length - 1).reshape({-1});
-  auto mask = target_mask.narrow(1, 1, length - 1).reshape({-1});
+  auto targets = torch::roll(ids, -1, 1).reshape({-1});
+  auto mask = torch::roll(target_mask, -1, 1);
+  mask.select(1, length - 1).fill_(false);
+  mask = mask.reshape({-1});
   auto losses = torch::nn::functional::cross_entropy(
-      predicted, targets, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      logits.reshape({-1, vocab}).to(torch::kFloat32), targets,
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
   const int64_t count = mask.sum().item<int64_t>();
   return {(losses * mask.to(losses.scalar_type())).sum(), count};
 }

@@ -44,7 +44,8 @@ TORCH_MODULE(RmsNorm);
 class GlmBlockImpl : public torch::nn::Module {
  public:
   GlmBlockImpl(const GlmConfig& config, const torch::TensorOptions& options);
-  // x [B, T, hidden]; cos/sin [T, rotary_dim / 2]; cache slots of this layer (or nullptr).
+  // x [B, T, hidden]; cos/sin: GlmModelImpl's rotary tables [T, head_dim]; cache slots of this layer (or
+  // nullptr).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                         torch::Tensor* cached_k, torch::Tensor* cached_v);
 

@@ -2,6 +2,9 @@
 // The one place where libtorch 1.13 (Debian, CPU) and 2.x (CUDA builds) differ for symp.
 #include <torch/torch.h>
 
+#include <cmath>
+#include <limits>
+
 #if __has_include(<torch/version.h>)
 #include <torch/version.h>
 #endif
@@ -22,15 +25,22 @@ inline torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, c
   if (mask.defined()) return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false);
   return at::scaled_dot_product_attention(q, k, v, {}, 0.0, causal);
 #else
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
-  if (mask.defined()) scores = scores + mask;
-  if (causal && !mask.defined()) {
-    auto tq = q.size(-2), tk = k.size(-2);
-    auto upper = torch::ones({tq, tk}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
-                     .triu(tk - tq + 1);
-    scores = scores.masked_fill(upper, -std::numeric_limits<float>::infinity());
+  // As PyTorch's multi-head attention does on 1.13: the scale and the mask folded into one batched GEMM.
+  const int64_t b = q.size(0), h = q.size(1), tq = q.size(2), tk = k.size(2), d = q.size(3);
+  auto q3 = q.reshape({b * h, tq, d});
+  auto k3 = k.reshape({b * h, tk, d});
+  auto v3 = v.reshape({b * h, tk, v.size(3)});
+  torch::Tensor bias = mask;
+  if (causal && !bias.defined()) {
+    auto upper = torch::ones({tq, tk}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(tk - tq + 1);
+    bias = torch::zeros({tq, tk}, q.options()).masked_fill(upper, -std::numeric_limits<float>::infinity());
   }
-  return torch::matmul(torch::softmax(scores.to(torch::kFloat), -1).to(q.scalar_type()), v);
+  if (bias.defined() && bias.dim() == 4) bias = bias.expand({b, h, tq, tk}).reshape({b * h, tq, tk});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  auto scores = bias.defined() ? torch::baddbmm(bias.to(q.scalar_type()), q3, k3.transpose(1, 2), 1.0, scale)
+                               : torch::bmm(q3, k3.transpose(1, 2)) * scale;
+  auto probs = torch::softmax(scores.to(torch::kFloat), -1).to(q.scalar_type());
+  return torch::bmm(probs, v3).view({b, h, tq, v.size(3)});
 #endif
 }
 
