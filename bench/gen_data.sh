@@ -22,7 +22,7 @@ duplicates=$(jq -r .dedup.duplicates "$out/datasheet.json")
 unique=$(jq -r .unique_queries "$out/datasheet.json")
 
 # Reference: espeak-ng CLI, one process per sentence, on the first 200 responses, one core.
-jq -r .response_text "$out/manifest.jsonl" | head -200 > "$out.ref/texts.txt"
+{ jq -r .response_text "$out/manifest.jsonl" || true; } | head -200 > "$out.ref/texts.txt"  # head closes the pipe early
 ref_start=$(date +%s.%N)
 i=0
 while IFS= read -r line; do
