@@ -484,15 +484,23 @@ const torch::Device& Flow::device() const {
   return impl_->device;
 }
 
-std::unique_ptr<Flow> Flow::open(const FlowConfig& config, const std::string& weights,
-                                 const torch::Device& device) {
+std::unique_ptr<Flow> Flow::random(const FlowConfig& config, const torch::Device& device) {
   std::unique_ptr<Flow> flow(new Flow());
   auto& m = *flow->impl_;
   m.config = config;
   m.device = device;
   m.model = Model(config);
-  load_strict(*m.model, read_checkpoint(weights), weights);
   m.model->eval();
+  m.model->to(device);
+  return flow;
+}
+
+std::unique_ptr<Flow> Flow::open(const FlowConfig& config, const std::string& weights,
+                                 const torch::Device& device) {
+  auto flow = random(config, torch::kCPU);  // then every parameter is overwritten from the file
+  auto& m = *flow->impl_;
+  load_strict(*m.model, read_checkpoint(weights), weights);
+  m.device = device;
   m.model->to(device);
   return flow;
 }

@@ -42,7 +42,7 @@ std::string weights_file(const fs::path& dir, const std::string& stem) {
 }  // namespace
 
 void Glm4VoiceOptions::validate() const {
-  if (tokenizer_dir.empty() && decoder_dir.empty())
+  if (tokenizer_dir.empty() && decoder_dir.empty() && !random_decoder)
     throw UsageError("glm4voice: give a tokenizer folder, a decoder folder or both");
   if (stream_chunks.empty()) throw UsageError("glm4voice: stream_chunks is empty");
   for (int n : stream_chunks)
@@ -88,7 +88,13 @@ std::unique_ptr<Glm4VoiceCodec> Glm4VoiceCodec::open(const Glm4VoiceOptions& opt
   m.device = parse_device(options.device);
   m.generator = make_generator(options.seed);
   if (!options.tokenizer_dir.empty()) m.tokenizer = WhisperVQ::open(options.tokenizer_dir, m.device);
-  if (!options.decoder_dir.empty()) {
+  if (options.random_decoder) {
+    const FlowConfig flow_config;  // the defaults are glm-4-voice-decoder's shipped sizes
+    const HiftConfig hift_config;
+    m.flow = Flow::random(flow_config, m.device);
+    m.hift = Hift::random(hift_config, m.device);
+    log_warn("glm4voice", "decoder: full-size flow + HiFT with RANDOM weights (benchmark only; the audio is noise)");
+  } else if (!options.decoder_dir.empty()) {
     const fs::path dir(options.decoder_dir);
     const auto yaml_path = (dir / "config.yaml").string();
     auto config = read_hyperpyyaml(yaml_path);

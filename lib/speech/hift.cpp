@@ -263,18 +263,27 @@ const torch::Device& Hift::device() const {
   return impl_->device;
 }
 
-std::unique_ptr<Hift> Hift::open(const HiftConfig& config, const std::string& weights,
-                                 const torch::Device& device) {
+std::unique_ptr<Hift> Hift::random(const HiftConfig& config, const torch::Device& device) {
   config.validate();
   std::unique_ptr<Hift> hift(new Hift());
   auto& m = *hift->impl_;
   m.config = config;
   m.device = device;
   m.model = Generator(config);
+  m.model->eval();
+  m.model->to(device);
+  m.model->window = m.model->window.to(device);
+  return hift;
+}
+
+std::unique_ptr<Hift> Hift::open(const HiftConfig& config, const std::string& weights,
+                                 const torch::Device& device) {
+  auto hift = random(config, torch::kCPU);  // then every parameter is overwritten from the file
+  auto& m = *hift->impl_;
   auto tensors = read_checkpoint(weights);
   fold_weight_norm(tensors);
   load_strict(*m.model, tensors, weights);
-  m.model->eval();
+  m.device = device;
   m.model->to(device);
   m.model->window = m.model->window.to(device);
   return hift;

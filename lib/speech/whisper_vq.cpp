@@ -253,6 +253,17 @@ const WhisperVQConfig& WhisperVQ::config() const {
   return impl_->config;
 }
 
+std::unique_ptr<WhisperVQ> WhisperVQ::random(const WhisperVQConfig& config, const torch::Device& device) {
+  std::unique_ptr<WhisperVQ> vq(new WhisperVQ());
+  auto& m = *vq->impl_;
+  m.config = config;
+  m.device = device;
+  m.encoder = Encoder(m.config);
+  m.encoder->eval();
+  m.encoder->to(device);
+  return vq;
+}
+
 std::unique_ptr<WhisperVQ> WhisperVQ::open(const std::string& dir, const torch::Device& device) {
   std::unique_ptr<WhisperVQ> vq(new WhisperVQ());
   auto& m = *vq->impl_;

@@ -349,6 +349,7 @@ class Trainer {
   void save_checkpoint() {
     // Each rank's dropout stream goes into the checkpoint, so a multi-rank run resumes bit for bit too.
     auto rng_states = group_.all_gather(at::detail::getDefaultCPUGenerator().get_state().to(group_.device()));
+    if (group_.world_size() > 1) check_ranks_agree();
     std::vector<torch::Tensor> cuda_states;  // dropout on a GPU draws from the device's generator
     if (device_.is_cuda()) {
       cuda_states =
@@ -401,6 +402,23 @@ class Trainer {
                              {"checkpoint", fs::exists(best) ? io::Json(best.string()) : io::Json(nullptr)}});
     }
     prune();
+  }
+
+  // Every rank applies the same averaged gradients, so the parameters must agree exactly; a checksum per
+  // rank at each checkpoint catches a rank that drifted (different data, a non-deterministic reduction).
+  void check_ranks_agree() {
+    torch::NoGradGuard no_grad;
+    double sum = 0;
+    for (const auto& [name, p] : optimizer_->params()) sum += p.to(torch::kFloat64).sum().item<double>();
+    const auto sums = group_.all_gather(torch::full({1}, sum, torch::kFloat64).to(group_.device()));
+    for (size_t r = 1; r < sums.size(); ++r) {
+      const double other = sums[r].item<double>();
+      if (other != sum && group_.is_main()) {
+        throw RuntimeError(fmt::format(
+            "train: at step {} the parameters of rank {} differ from rank 0's (checksums {:.17g} and {:.17g})",
+            step_, r, other, sum));
+      }
+    }
   }
 
   void prune() {

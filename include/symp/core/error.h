@@ -18,10 +18,9 @@ class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   ErrorKind kind() const { return kind_; }
-  // The same error with "context: " put in front of its message.
-  Error with_context(const std::string& context) const {
-    return Error(kind_, context + ": " + what());
-  }
+  // Throws the same error, as its own kind and C++ type (UsageError stays a UsageError), with
+  // "context: " put in front of its message.
+  [[noreturn]] void rethrow_with_context(const std::string& context) const;
 
  private:
   ErrorKind kind_;
@@ -37,6 +36,16 @@ struct RuntimeError : Error {
   explicit RuntimeError(const std::string& message) : Error(ErrorKind::Runtime, message) {}
 };
 
+inline void Error::rethrow_with_context(const std::string& context) const {
+  const std::string message = context + ": " + what();
+  switch (kind_) {
+    case ErrorKind::Usage: throw UsageError(message);
+    case ErrorKind::Input: throw InputError(message);
+    case ErrorKind::Runtime: break;
+  }
+  throw RuntimeError(message);
+}
+
 // Runs fn(); an Error escaping it is rethrown with `context` in front (the kind is kept), and any other
 // std::exception becomes a RuntimeError with the same context.
 template <class Fn>
@@ -44,7 +53,7 @@ auto with_context(const std::string& context, Fn&& fn) -> decltype(fn()) {
   try {
     return std::forward<Fn>(fn)();
   } catch (const Error& e) {
-    throw e.with_context(context);
+    e.rethrow_with_context(context);
   } catch (const std::exception& e) {
     throw RuntimeError(context + ": " + e.what());
   }

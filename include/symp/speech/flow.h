@@ -56,6 +56,9 @@ class Flow {
  public:
   static std::unique_ptr<Flow> open(const FlowConfig& config, const std::string& weights,
                                     const torch::Device& device = torch::kCPU);
+  // The same model with the modules' default random initialisation: for speed benchmarks at full size
+  // without the published weights (its mels are noise).
+  static std::unique_ptr<Flow> random(const FlowConfig& config, const torch::Device& device = torch::kCPU);
   ~Flow();
   const FlowConfig& config() const;
   const torch::Device& device() const;

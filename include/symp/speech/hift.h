@@ -49,6 +49,8 @@ class Hift {
   // parameter present with the configured shape, no tensor left over.
   static std::unique_ptr<Hift> open(const HiftConfig& config, const std::string& weights,
                                     const torch::Device& device = torch::kCPU);
+  // The same vocoder with the modules' default random initialisation, for speed benchmarks.
+  static std::unique_ptr<Hift> random(const HiftConfig& config, const torch::Device& device = torch::kCPU);
   ~Hift();
   const HiftConfig& config() const;
   const torch::Device& device() const;
