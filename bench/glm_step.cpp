@@ -28,7 +28,8 @@
 namespace {
 
 double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 void sync(const torch::Device& device) {
@@ -38,8 +39,10 @@ void sync(const torch::Device& device) {
 double peak_gib(const torch::Device& device) {
 #if defined(SYMP_TORCH_CUDA)
   if (device.is_cuda()) {
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
-    const auto& peak = stats.allocated_bytes[static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)];
+    const auto stats =
+        c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
+    const auto& peak =
+        stats.allocated_bytes[static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)];
     return static_cast<double>(peak.peak) / (1024.0 * 1024.0 * 1024.0);
   }
 #endif
@@ -55,9 +58,9 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> a{{"--mode", "step"}, {"--device", "cuda"}, {"--dtype", "bf16"},
-                                       {"--seq", "2048"}, {"--steps", "4"}, {"--warmup", "2"},
-                                       {"--prompt-tokens", "256"}, {"--new", "128"}, {"--rank", "32"}};
+  std::map<std::string, std::string> a{{"--mode", "step"},         {"--device", "cuda"}, {"--dtype", "bf16"},
+                                       {"--seq", "2048"},          {"--steps", "4"},     {"--warmup", "2"},
+                                       {"--prompt-tokens", "256"}, {"--new", "128"},     {"--rank", "32"}};
   bool checkpointing = false;
   for (int i = 1; i < argc; ++i) {
     const std::string key = argv[i];
@@ -110,7 +113,8 @@ int main(int argc, char** argv) {
       params.push_back(item.value());
     }
     symp::train::AdamW optimizer(trainable, {}, {});
-    auto ids = torch::randint(0, config.vocab_size, {1, seq}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    auto ids = torch::randint(0, config.vocab_size, {1, seq},
+                              torch::TensorOptions().dtype(torch::kInt64).device(device));
     auto target = torch::ones({1, seq}, torch::TensorOptions().dtype(torch::kBool).device(device));
     std::vector<double> times;
     const int steps = std::atoi(a["--steps"].c_str()), warmup = std::atoi(a["--warmup"].c_str());
@@ -127,12 +131,14 @@ int main(int argc, char** argv) {
     }
     const double ms = median(times);
     fmt::print("symp lora step {}{}: {:.1f} ms/step, {:.0f} tokens/s, peak {:.1f} GiB\n", what,
-               checkpointing ? " +checkpointing" : "", ms, static_cast<double>(seq) / (ms / 1000.0), peak_gib(device));
+               checkpointing ? " +checkpointing" : "", ms, static_cast<double>(seq) / (ms / 1000.0),
+               peak_gib(device));
   } else {
     torch::NoGradGuard no_grad;
     model->eval();
     const int64_t prompt = std::atoll(a["--prompt-tokens"].c_str()), fresh = std::atoll(a["--new"].c_str());
-    auto ids = torch::randint(0, config.vocab_size, {1, prompt}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    auto ids = torch::randint(0, config.vocab_size, {1, prompt},
+                              torch::TensorOptions().dtype(torch::kInt64).device(device));
     double best = 0;
     for (int round = 0; round < 2; ++round) {  // the first round warms up
       // Timed like transformers' generate: the prompt's forward, then one token at a time.
@@ -148,8 +154,8 @@ int main(int argc, char** argv) {
       sync(device);
       best = static_cast<double>(fresh) / ((now_ms() - t0) / 1000.0);
     }
-    fmt::print("symp decode {}: {:.1f} tokens/s ({:.1f} ms/token), peak {:.1f} GiB\n", what, best, 1000.0 / best,
-               peak_gib(device));
+    fmt::print("symp decode {}: {:.1f} tokens/s ({:.1f} ms/token), peak {:.1f} GiB\n", what, best,
+               1000.0 / best, peak_gib(device));
   }
   return 0;
 }

@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       const auto tokens = vq->tokenize({wav}, 1);
       const double took = seconds_since(start);
-      fmt::print("tokenize {} s of audio ({} tokens) on {}, {} threads: {:.2f} s = {:.2f}x real time\n", seconds,
-                 tokens[0].size(), device, torch::get_num_threads(), took, seconds / took);
+      fmt::print("tokenize {} s of audio ({} tokens) on {}, {} threads: {:.2f} s = {:.2f}x real time\n",
+                 seconds, tokens[0].size(), device, torch::get_num_threads(), took, seconds / took);
     }
   }
   symp::speech::Glm4VoiceOptions options;
@@ -64,18 +64,21 @@ int main(int argc, char** argv) {
     const double seconds = seconds_since(start);
     const double audio_seconds = static_cast<double>(audio.size()) / codec->output_sample_rate();
     const double reference = cpu ? (tokens == 25 ? 18.8 : 118.0) : (tokens == 25 ? 0.703 : 0.715);
-    fmt::print("decode {} tokens ({:.1f} s of audio) on {}, {} threads: {:.2f} s = {:.2f}x real time; "
-               "recorded reference {:.2f} s ({}): {:.2f}x\n",
-               tokens, audio_seconds, device, torch::get_num_threads(), seconds, audio_seconds / seconds,
-               reference, cpu ? "official code, 2 CPU cores" : "official code, H100", reference / seconds);
+    fmt::print(
+        "decode {} tokens ({:.1f} s of audio) on {}, {} threads: {:.2f} s = {:.2f}x real time; "
+        "recorded reference {:.2f} s ({}): {:.2f}x\n",
+        tokens, audio_seconds, device, torch::get_num_threads(), seconds, audio_seconds / seconds, reference,
+        cpu ? "official code, 2 CPU cores" : "official code, H100", reference / seconds);
   }
   const auto ids = random_ids(200, 7);
   int64_t samples = 0;
-  codec->decode_stream(ids, [&](const std::vector<float>& piece) { samples += static_cast<int64_t>(piece.size()); });
+  codec->decode_stream(
+      ids, [&](const std::vector<float>& piece) { samples += static_cast<int64_t>(piece.size()); });
   const auto& stats = codec->last_stream_stats();
-  fmt::print("streaming 200 tokens in {} chunks: first audio after {:.0f} ms, all {:.1f} s of audio in {:.2f} s "
-             "(goal on a GPU: first audio under 100 ms)\n",
-             stats.chunk_tokens.size(), 1000 * stats.first_audio_seconds,
-             static_cast<double>(samples) / codec->output_sample_rate(), stats.total_seconds);
+  fmt::print(
+      "streaming 200 tokens in {} chunks: first audio after {:.0f} ms, all {:.1f} s of audio in {:.2f} s "
+      "(goal on a GPU: first audio under 100 ms)\n",
+      stats.chunk_tokens.size(), 1000 * stats.first_audio_seconds,
+      static_cast<double>(samples) / codec->output_sample_rate(), stats.total_seconds);
   return 0;
 }

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <vector>
 #include <cstdlib>
+#include <vector>
 
 #include "symp/nn/glm.h"
 #include "symp/train/optimizer.h"
@@ -82,28 +82,27 @@ int main(int argc, char** argv) {
   for (auto& p : glm->named_parameters()) params.emplace_back(p.key(), p.value());
   symp::train::AdamW adam(params, {}, {});
   auto glm_step = [&] {
-        adam.zero_grad();
-        auto [sum, count] = symp::nn::next_token_loss(glm->forward(ids), ids, target);
-        (sum / static_cast<double>(count)).backward();
-        std::vector<torch::Tensor> ps;
-        for (auto& [n, p] : params) ps.push_back(p);
-        symp::train::clip_grad_norm(ps, 1.0);
-        adam.step(1e-4);
-      };
+    adam.zero_grad();
+    auto [sum, count] = symp::nn::next_token_loss(glm->forward(ids), ids, target);
+    (sum / static_cast<double>(count)).backward();
+    std::vector<torch::Tensor> ps;
+    for (auto& [n, p] : params) ps.push_back(p);
+    symp::train::clip_grad_norm(ps, 1.0);
+    adam.step(1e-4);
+  };
 
   Stock stock;
   torch::optim::AdamW stock_adam(stock.parameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.01));
   auto causal = torch::full({kLength, kLength}, -std::numeric_limits<float>::infinity()).triu(1);
   auto stock_step = [&] {
-        stock_adam.zero_grad();
-        auto logits = stock.forward(ids, causal);
-        auto loss =
-            torch::nn::functional::cross_entropy(logits.narrow(1, 0, kLength - 1).reshape({-1, kVocab}),
-                                                 ids.narrow(1, 1, kLength - 1).reshape({-1}));
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(stock.parameters(), 1.0);
-        stock_adam.step();
-      };
+    stock_adam.zero_grad();
+    auto logits = stock.forward(ids, causal);
+    auto loss = torch::nn::functional::cross_entropy(logits.narrow(1, 0, kLength - 1).reshape({-1, kVocab}),
+                                                     ids.narrow(1, 1, kLength - 1).reshape({-1}));
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(stock.parameters(), 1.0);
+    stock_adam.step();
+  };
   const auto [glm_rate, stock_rate] = tokens_per_second(glm_step, stock_step, steps);
   int64_t stock_params = 0;
   for (auto& p : stock.parameters()) stock_params += p.numel();

@@ -39,9 +39,12 @@ struct RuntimeError : Error {
 inline void Error::rethrow_with_context(const std::string& context) const {
   const std::string message = context + ": " + what();
   switch (kind_) {
-    case ErrorKind::Usage: throw UsageError(message);
-    case ErrorKind::Input: throw InputError(message);
-    case ErrorKind::Runtime: break;
+    case ErrorKind::Usage:
+      throw UsageError(message);
+    case ErrorKind::Input:
+      throw InputError(message);
+    case ErrorKind::Runtime:
+      break;
   }
   throw RuntimeError(message);
 }

@@ -26,19 +26,23 @@ void log_message(LogLevel level, std::string_view tag, std::string_view message)
 
 template <class... Args>
 void log_debug(std::string_view tag, fmt::format_string<Args...> f, Args&&... args) {
-  if (log_level() <= LogLevel::Debug) log_message(LogLevel::Debug, tag, fmt::format(f, std::forward<Args>(args)...));
+  if (log_level() <= LogLevel::Debug)
+    log_message(LogLevel::Debug, tag, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_info(std::string_view tag, fmt::format_string<Args...> f, Args&&... args) {
-  if (log_level() <= LogLevel::Info) log_message(LogLevel::Info, tag, fmt::format(f, std::forward<Args>(args)...));
+  if (log_level() <= LogLevel::Info)
+    log_message(LogLevel::Info, tag, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_warn(std::string_view tag, fmt::format_string<Args...> f, Args&&... args) {
-  if (log_level() <= LogLevel::Warn) log_message(LogLevel::Warn, tag, fmt::format(f, std::forward<Args>(args)...));
+  if (log_level() <= LogLevel::Warn)
+    log_message(LogLevel::Warn, tag, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void log_error(std::string_view tag, fmt::format_string<Args...> f, Args&&... args) {
-  if (log_level() <= LogLevel::Error) log_message(LogLevel::Error, tag, fmt::format(f, std::forward<Args>(args)...));
+  if (log_level() <= LogLevel::Error)
+    log_message(LogLevel::Error, tag, fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace symp
