@@ -87,24 +87,6 @@ void forward_signal(int sig) {
   for (pid_t pid : g_children) ::kill(pid, sig);
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    throw RuntimeError(fmt::format("train --nproc: cannot open a socket: {}", std::strerror(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw RuntimeError(fmt::format("train --nproc: cannot find a free port: {}", std::strerror(errno)));
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status))
@@ -154,6 +136,23 @@ std::optional<DistEnv> detect_dist_env() {
   return e;
 }
 
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw RuntimeError(fmt::format("distributed: cannot open a socket: {}", std::strerror(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw RuntimeError(fmt::format("distributed: cannot find a free port: {}", std::strerror(errno)));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
 std::vector<std::string> own_command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -196,7 +195,7 @@ int launch_local(int nproc, const std::vector<std::string>& argv, std::chrono::s
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     args.insert(args.begin() + 1, {"--threads", std::to_string(std::max(1, cores / nproc))});
   }
-  const int port = free_port();
+  const int port = free_local_port();
   log_info("train", "starting {} ranks on 127.0.0.1:{}", nproc, port);
 
   std::vector<char*> cargv;

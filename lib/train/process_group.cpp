@@ -6,21 +6,6 @@
 
 namespace symp::train {
 
-void ProcessGroup::all_reduce_mean(std::vector<torch::Tensor>& tensors) {
-  if (world_size() == 1 || tensors.empty()) return;
-  std::vector<torch::Tensor> flat;
-  for (const auto& t : tensors) flat.push_back(t.detach().reshape(-1).to(device(), torch::kFloat32));
-  auto all = torch::cat(flat);
-  all_reduce_sum_async(all)();
-  all.div_(world_size());
-  int64_t offset = 0;
-  torch::NoGradGuard no_grad;
-  for (auto& t : tensors) {
-    t.copy_(all.narrow(0, offset, t.numel()).view(t.sizes()));
-    offset += t.numel();
-  }
-}
-
 void ProcessGroup::all_reduce_sum(std::vector<double>& values) {
   if (world_size() == 1 || values.empty()) return;
   auto t = torch::tensor(values, torch::kFloat64).to(device());

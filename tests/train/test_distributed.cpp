@@ -1,9 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,19 +144,6 @@ size_t steps_logged(const fs::path& out) {
   return count;
 }
 
-// A port nobody listens on now (the kernel's pick for an ephemeral bind, released at once).
-int some_free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Sets (or with nullptr unsets) environment variables for one scope.
 class ScopedEnv {
  public:
@@ -267,7 +251,7 @@ TEST_CASE("distributed: ranks started like torchrun join, and a killed rank stop
   ScratchDir dir("dist-kill");
   write_data(dir.path() / "train.jsonl", 16, 31);
   write_data(dir.path() / "eval.jsonl", 2, 32);
-  const int port = some_free_port();
+  const int port = symp::train::free_local_port();
   const auto args = split(train_args(dir, "out", "--max-steps 100000 --grad-accum 1 --dist-timeout 60"));
   const pid_t rank0 = spawn_rank(0, 2, port, args, dir.file("rank0.err"));
   const pid_t rank1 = spawn_rank(1, 2, port, args, dir.file("rank1.err"));

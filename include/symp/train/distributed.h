@@ -32,6 +32,9 @@ std::optional<DistEnv> detect_dist_env();
 int launch_local(int nproc, const std::vector<std::string>& argv,
                  std::chrono::seconds grace = std::chrono::seconds(10));
 
+// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick for an ephemeral bind).
+int free_local_port();
+
 // This process's command line (Linux: /proc/self/cmdline), argv[0] replaced by the executable's path.
 std::vector<std::string> own_command_line();
 

@@ -35,8 +35,6 @@ class ProcessGroup {
   virtual torch::Device device() const { return torch::kCPU; }
 
   bool is_main() const { return rank() == 0; }
-  // Averages the tensors over the ranks, in place (one flat reduction).
-  void all_reduce_mean(std::vector<torch::Tensor>& tensors);
   // Sums each value over the ranks, in place (loss sums and token counts).
   void all_reduce_sum(std::vector<double>& values);
 };
