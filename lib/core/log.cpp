@@ -16,19 +16,28 @@ std::string g_prefix;  // guarded by g_mutex
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Info: return "info";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Error: return "error";
-    case LogLevel::Off: break;
+    case LogLevel::Debug:
+      return "debug";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Warn:
+      return "warn";
+    case LogLevel::Error:
+      return "error";
+    case LogLevel::Off:
+      break;
   }
   return "off";
 }
 
 }  // namespace
 
-void set_log_level(LogLevel level) { g_level = static_cast<int>(level); }
-LogLevel log_level() { return static_cast<LogLevel>(g_level.load()); }
+void set_log_level(LogLevel level) {
+  g_level = static_cast<int>(level);
+}
+LogLevel log_level() {
+  return static_cast<LogLevel>(g_level.load());
+}
 
 LogLevel parse_log_level(const std::string& name) {
   for (auto level : {LogLevel::Debug, LogLevel::Info, LogLevel::Warn, LogLevel::Error, LogLevel::Off}) {
@@ -55,8 +64,8 @@ void log_message(LogLevel level, std::string_view tag, std::string_view message)
     return;
   }
   // "\r\033[K" clears a progress line a bar may have left on a terminal.
-  std::fprintf(stderr, "%s[%s] %.*s: %.*s\n", g_prefix.c_str(), level_name(level), int(tag.size()), tag.data(), int(message.size()),
-               message.data());
+  std::fprintf(stderr, "%s[%s] %.*s: %.*s\n", g_prefix.c_str(), level_name(level), int(tag.size()),
+               tag.data(), int(message.size()), message.data());
   std::fflush(stderr);
 }
 

@@ -32,7 +32,8 @@ inline torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, c
   auto v3 = v.reshape({b * h, tk, v.size(3)});
   torch::Tensor bias = mask;
   if (causal && !bias.defined()) {
-    auto upper = torch::ones({tq, tk}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(tk - tq + 1);
+    auto upper = torch::ones({tq, tk}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
+                     .triu(tk - tq + 1);
     bias = torch::zeros({tq, tk}, q.options()).masked_fill(upper, -std::numeric_limits<float>::infinity());
   }
   if (bias.defined() && bias.dim() == 4) bias = bias.expand({b, h, tq, tk}).reshape({b * h, tq, tk});

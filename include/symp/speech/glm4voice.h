@@ -16,10 +16,10 @@
 namespace symp::speech {
 
 struct Glm4VoiceOptions {
-  std::string tokenizer_dir;   // glm-4-voice-tokenizer folder; empty: decode only
-  std::string decoder_dir;     // glm-4-voice-decoder folder; empty: encode only
+  std::string tokenizer_dir;    // glm-4-voice-tokenizer folder; empty: decode only
+  std::string decoder_dir;      // glm-4-voice-decoder folder; empty: encode only
   bool random_decoder = false;  // benchmarks: the shipped full-size flow + HiFT with random weights instead
-  std::string device = "cpu";  // torch device: "cpu", "cuda", "cuda:1"
+  std::string device = "cpu";   // torch device: "cpu", "cuda", "cuda:1"
   std::vector<int> stream_chunks = {25, 50, 100, 150, 200};  // tokens per streaming chunk; the last repeats
   uint64_t seed = 0;  // vocoder excitation phases and noise (the flow's noise is seeded 42, as the reference)
   int encode_batch = 128;  // 30 s windows per WhisperVQ batch

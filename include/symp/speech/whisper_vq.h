@@ -60,7 +60,8 @@ class WhisperVQ {
   static std::unique_ptr<WhisperVQ> open(const std::string& dir, const torch::Device& device = torch::kCPU);
   // The encoder of `config` with the modules' default random initialisation: for speed benchmarks at full
   // size without the published weights (its tokens are meaningless).
-  static std::unique_ptr<WhisperVQ> random(const WhisperVQConfig& config, const torch::Device& device = torch::kCPU);
+  static std::unique_ptr<WhisperVQ> random(const WhisperVQConfig& config,
+                                           const torch::Device& device = torch::kCPU);
   ~WhisperVQ();
 
   const WhisperVQConfig& config() const;

@@ -44,11 +44,11 @@ struct TrainOptions {
   bool gradient_checkpointing = false;  // recompute each block in backward instead of keeping activations
 
   // Data parallelism (docs/training.md): a process started by torchrun, SLURM or --nproc joins its ranks.
-  int nproc = 1;                     // local ranks `symp train-lora` starts itself (the command does it)
+  int nproc = 1;                      // local ranks `symp train-lora` starts itself (the command does it)
   std::string dist_backend = "auto";  // auto (nccl on CUDA when built with it, else gloo), gloo or nccl
   double dist_timeout_s = 1800;       // rendezvous and collectives give up after this long
   double bucket_mb = 25;              // gradient all-reduce bucket size
-  uint64_t seed = 42;             // model init, adapters, dropout and data order
+  uint64_t seed = 42;                 // model init, adapters, dropout and data order
 
   void validate() const;  // UsageError naming the field and value
 };
