@@ -50,6 +50,23 @@ double peak_gib(const torch::Device& device) {
   return 0;
 }
 
+volatile double sink = 0;  // keeps the bandwidth probe's result alive
+
+// Streaming-read bandwidth of the device in GB/s: the best of a few sums over a buffer far larger than
+// the caches. Decoding one token reads every weight once, so bandwidth / weight bytes bounds tokens/s.
+double read_gbps(const torch::Device& device) {
+  const int64_t n = device.is_cuda() ? (int64_t{1} << 29) : (int64_t{1} << 26);  // 2 GiB or 256 MiB of fp32
+  auto buffer = torch::ones({n}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+  double best = 1e30;
+  for (int i = 0; i < 6; ++i) {
+    sync(device);
+    const double t0 = now_ms();
+    sink = buffer.sum().item<double>();  // item() waits for the device
+    best = std::min(best, now_ms() - t0);
+  }
+  return static_cast<double>(n) * 4.0 / (best / 1000.0) / 1e9;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -94,8 +111,10 @@ int main(int argc, char** argv) {
     for (auto& p : model->parameters()) p.normal_(0, 0.02);  // random weights, drawn on the device
     for (auto& p : model->parameters()) p.requires_grad_(false);
   }
-  const std::string what = fmt::format("({:.2f} B params, {} layers, hidden {}), {} {}",
-                                       static_cast<double>(config.num_parameters()) / 1e9, config.num_layers,
+  const double n_params = static_cast<double>(config.num_parameters());
+  const std::string size =
+      n_params >= 1e9 ? fmt::format("{:.2f} B", n_params / 1e9) : fmt::format("{:.1f} M", n_params / 1e6);
+  const std::string what = fmt::format("({} params, {} layers, hidden {}), {} {}", size, config.num_layers,
                                        config.hidden_size, a["--device"], a["--dtype"]);
   if (a["--mode"] == "step") {
     symp::nn::LoraConfig lora;
@@ -143,6 +162,7 @@ int main(int argc, char** argv) {
     for (int round = 0; round < 2; ++round) {  // the first round warms up
       // Timed like transformers' generate: the prompt's forward, then one token at a time.
       symp::nn::KvCache cache;
+      cache.reserve(prompt + fresh);
       sync(device);
       const double t0 = now_ms();
       auto logits = model->forward(ids, &cache);
@@ -154,8 +174,20 @@ int main(int argc, char** argv) {
       sync(device);
       best = static_cast<double>(fresh) / ((now_ms() - t0) / 1000.0);
     }
-    fmt::print("symp decode {}: {:.1f} tokens/s ({:.1f} ms/token), peak {:.1f} GiB\n", what, best,
-               1000.0 / best, peak_gib(device));
+    // Bytes one decoding step must read: every weight but the embedding table (one row is gathered; a
+    // tied table is read whole as the output layer), plus the keys and values cached so far (mean length).
+    const double element = dtype == torch::kBFloat16 ? 2.0 : 4.0;
+    double weights = static_cast<double>(config.num_parameters());
+    if (!config.tie_embeddings) weights -= static_cast<double>(config.vocab_size * config.hidden_size);
+    const double kv = 2.0 * static_cast<double>(config.num_layers * config.num_kv_heads * config.head_dim) *
+                      (static_cast<double>(prompt) + static_cast<double>(fresh) / 2.0);
+    const double gbps = read_gbps(device);
+    const double bound = gbps * 1e9 / ((weights + kv) * element);
+    fmt::print(
+        "symp decode {}: {:.1f} tokens/s ({:.1f} ms/token), peak {:.1f} GiB; bandwidth bound {:.1f} "
+        "tokens/s ({:.0f} GB/s read, {:.2f} GB per token): {:.0f} % of it\n",
+        what, best, 1000.0 / best, peak_gib(device), bound, gbps, (weights + kv) * element / 1e9,
+        100.0 * best / bound);
   }
   return 0;
 }

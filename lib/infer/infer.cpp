@@ -357,6 +357,7 @@ InferSummary run_infer(const InferOptions& o) {
         if (one_thread_decoding) torch::set_num_threads(1);
         const auto t0 = Clock::now();
         nn::KvCache cache;
+        cache.reserve(static_cast<int64_t>(prompt.size()) + o.sampling.max_new_tokens);
         auto ids = torch::tensor(prompt, torch::kInt64).view({1, -1}).to(device);
         std::vector<int64_t> generated;
         bool stopped = false;

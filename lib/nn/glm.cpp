@@ -56,7 +56,8 @@ struct RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
     const auto& weight = saved[2];
     auto g = grads[0].to(torch::kFloat32);
     auto gw = g * weight;  // weight promotes to fp32 here
-    auto dx = (r * (gw - n * (gw * n).mean(-1, true))).to(static_cast<torch::ScalarType>(ctx->saved_data["dtype"].toInt()));
+    auto dx = (r * (gw - n * (gw * n).mean(-1, true)))
+                  .to(static_cast<torch::ScalarType>(ctx->saved_data["dtype"].toInt()));
     torch::Tensor dweight;
     if (weight.requires_grad()) dweight = (g * n).reshape({-1, n.size(-1)}).sum(0).to(weight.scalar_type());
     return {dx, dweight, torch::Tensor()};
@@ -73,7 +74,7 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     ctx->saved_data["block"] = block_address;
     ctx->saved_data["rng"] = at::globalContext().defaultGenerator(x.device()).get_state();
     ctx->save_for_backward({x, cos, sin});
-    return block->forward(x, cos, sin, nullptr, nullptr);
+    return block->forward(x, cos, sin);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -87,7 +88,7 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     torch::Tensor out;
     {
       torch::AutoGradMode enable(true);
-      out = block->forward(x, saved[1], saved[2], nullptr, nullptr);
+      out = block->forward(x, saved[1], saved[2]);
     }
     generator.set_state(now);
     torch::autograd::backward({out}, {grads[0]});
@@ -127,52 +128,78 @@ GlmBlockImpl::GlmBlockImpl(const GlmConfig& config, const torch::TensorOptions& 
       "dense_4h_to_h", LoraLinear(config.ffn_hidden_size, config.hidden_size, false, options));
 }
 
+namespace {
+
+// Writes k or v [B, kv_heads, T, d] at positions [start, start + T) of a layer's cache buffer (growing it
+// geometrically when full) and returns the valid prefix [B, kv_heads, start + T, d], a view of the buffer.
+torch::Tensor append_to_cache(torch::Tensor& buffer, const torch::Tensor& fresh, int64_t start,
+                              int64_t reserved) {
+  const int64_t need = start + fresh.size(2);
+  if (buffer.defined() && (buffer.size(0) != fresh.size(0) || buffer.device() != fresh.device() ||
+                           buffer.scalar_type() != fresh.scalar_type()))
+    throw UsageError("glm forward: the KV cache holds another batch size, device or dtype: clear() it first");
+  if (!buffer.defined() || buffer.size(2) < need) {
+    const int64_t old = buffer.defined() ? buffer.size(2) : 0;
+    const int64_t capacity = std::max({need, 2 * old, reserved});
+    auto grown = torch::empty({fresh.size(0), fresh.size(1), capacity, fresh.size(3)}, fresh.options());
+    if (start > 0) grown.narrow(2, 0, start).copy_(buffer.narrow(2, 0, start));
+    buffer = grown;
+  }
+  buffer.narrow(2, start, fresh.size(2)).copy_(fresh);
+  return buffer.narrow(2, 0, need);
+}
+
+}  // namespace
+
 torch::Tensor GlmBlockImpl::attention(const torch::Tensor& x, const torch::Tensor& cos,
-                                      const torch::Tensor& sin, torch::Tensor* cached_k,
-                                      torch::Tensor* cached_v) {
+                                      const torch::Tensor& sin, KvCache* cache, size_t layer) {
   const int64_t batch = x.size(0), length = x.size(1), d = config_.head_dim;
   const int64_t heads = config_.num_heads, groups = config_.num_kv_heads;
   auto qkv = query_key_value_->forward(x);
   // Queries and keys lie side by side in qkv: rotate them in one pass.
-  auto qk = apply_rope(qkv.narrow(-1, 0, (heads + groups) * d).view({batch, length, heads + groups, d}), cos, sin);
+  auto qk =
+      apply_rope(qkv.narrow(-1, 0, (heads + groups) * d).view({batch, length, heads + groups, d}), cos, sin);
   auto q = qk.narrow(2, 0, heads).transpose(1, 2);
   auto k = qk.narrow(2, heads, groups).transpose(1, 2);
   auto v = qkv.narrow(-1, (heads + groups) * d, groups * d).view({batch, length, groups, d}).transpose(1, 2);
-  if (cached_k != nullptr) {
-    if (cached_k->defined()) {
-      k = torch::cat({*cached_k, k}, 2);
-      v = torch::cat({*cached_v, v}, 2);
-    }
-    *cached_k = k;
-    *cached_v = v;
-  }
-  if (groups != heads) {  // each KV group serves heads / groups query heads (a broadcast, not a gather)
-    const int64_t t = k.size(2);
-    k = k.unsqueeze(2).expand({batch, groups, heads / groups, t, d}).reshape({batch, heads, t, d});
-    v = v.unsqueeze(2).expand({batch, groups, heads / groups, t, d}).reshape({batch, heads, t, d});
+  if (cache != nullptr) {
+    if (torch::GradMode::is_enabled() && k.requires_grad())
+      throw UsageError("glm forward: the KV cache is for inference; run it under torch::NoGradGuard");
+    k = append_to_cache(cache->keys[layer], k, cache->length, cache->reserved);
+    v = append_to_cache(cache->values[layer], v, cache->length, cache->reserved);
   }
   const int64_t total = k.size(2);
   torch::Tensor out;
-  if (length == total) {
-    out = compat::attention(q, k, v, {}, true);
-  } else if (length == 1) {
-    out = compat::attention(q, k, v, {}, false);  // one new query sees every cached position
+  if (length < total) {
+    // New queries at positions total-length .. total-1 of a longer cached sequence. The query heads of a
+    // KV group attend together ([B, groups, heads/groups x length, d] against the group's keys), so the
+    // cache is read in place rather than repeated per head.
+    const int64_t per_group = heads / groups;
+    auto grouped = q.reshape({batch, groups, per_group * length, d});
+    torch::Tensor mask;
+    if (length > 1) {  // causal, bottom-right; rows are (head in group, position)
+      auto blocked =
+          torch::ones({length, total}, torch::TensorOptions().dtype(torch::kBool).device(x.device()))
+              .triu(total - length + 1);
+      mask = torch::zeros({length, total}, q.options())
+                 .masked_fill(blocked, -std::numeric_limits<float>::infinity())
+                 .repeat({per_group, 1});
+    }
+    out = compat::attention(grouped, k, v, mask, false).reshape({batch, heads, length, d});
   } else {
-    // New queries at positions total-length .. total-1 of a longer cached sequence: causal, bottom-right.
-    auto blocked = torch::ones({length, total}, torch::TensorOptions().dtype(torch::kBool).device(x.device()))
-                       .triu(total - length + 1);
-    auto mask = torch::zeros({length, total}, q.options())
-                    .masked_fill(blocked, -std::numeric_limits<float>::infinity());
-    out = compat::attention(q, k, v, mask, false);
+    if (groups != heads) {  // each KV group serves heads / groups query heads (a broadcast, not a gather)
+      k = k.unsqueeze(2).expand({batch, groups, heads / groups, total, d}).reshape({batch, heads, total, d});
+      v = v.unsqueeze(2).expand({batch, groups, heads / groups, total, d}).reshape({batch, heads, total, d});
+    }
+    out = compat::attention(q, k, v, {}, true);
   }
   out = out.transpose(1, 2).reshape({batch, length, heads * d});
   return dense_->forward(out);
 }
 
 torch::Tensor GlmBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
-                                    const torch::Tensor& sin, torch::Tensor* cached_k,
-                                    torch::Tensor* cached_v) {
-  auto h = x + attention(input_layernorm_->forward(x), cos, sin, cached_k, cached_v);
+                                    const torch::Tensor& sin, KvCache* cache, size_t layer) {
+  auto h = x + attention(input_layernorm_->forward(x), cos, sin, cache, layer);
   auto gate_up = dense_h_to_4h_->forward(post_attention_layernorm_->forward(h));
   auto halves = gate_up.chunk(2, -1);  // gate first, then up (SwiGLU)
   return h + dense_4h_to_h_->forward(torch::silu(halves[0]) * halves[1]);
@@ -229,7 +256,8 @@ torch::Tensor GlmModelImpl::hidden_states(const torch::Tensor& ids, KvCache* cac
     cache->keys.resize(layers_->size());
     cache->values.resize(layers_->size());
   }
-  const bool checkpoint = checkpointing_ && is_training() && torch::GradMode::is_enabled() && cache == nullptr;
+  const bool checkpoint =
+      checkpointing_ && is_training() && torch::GradMode::is_enabled() && cache == nullptr;
   // A frozen embedding gives an input without grad, and then backward would never reach the blocks.
   if (checkpoint && !x.requires_grad()) x = x.detach().requires_grad_(true);
   for (size_t i = 0; i < layers_->size(); ++i) {
@@ -238,7 +266,7 @@ torch::Tensor GlmModelImpl::hidden_states(const torch::Tensor& ids, KvCache* cac
       x = CheckpointedBlock::apply(x, cos, sin, reinterpret_cast<int64_t>(block));
       continue;
     }
-    x = block->forward(x, cos, sin, cache ? &cache->keys[i] : nullptr, cache ? &cache->values[i] : nullptr);
+    x = block->forward(x, cos, sin, cache, i);
   }
   if (cache != nullptr) cache->length += ids.size(1);
   return final_layernorm_->forward(x);

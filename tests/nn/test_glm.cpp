@@ -19,7 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace symp::test::glm;
 
-fs::path scratch(const std::string& name) { return symp::test::glm::scratch("glm", name); }
+fs::path scratch(const std::string& name) {
+  return symp::test::glm::scratch("glm", name);
+}
 
 }  // namespace
 
@@ -50,6 +52,45 @@ TEST_CASE("nn: GLM incremental decoding with a KV cache equals the full forward"
   for (int64_t t = 7; t < ids.size(1); ++t) steps.push_back(model->forward(ids.narrow(1, t, 1), &cache));
   CHECK(cache.length == ids.size(1));
   CHECK(relative_error(torch::cat(steps, 1), full) <= 1e-5);
+  // The buffers grew geometrically (4, 8, 16, ...) and hold every position written so far.
+  CHECK(cache.keys[0].size(2) >= ids.size(1));
+  CHECK(cache.keys[0].size(1) == model->config().num_kv_heads);
+}
+
+TEST_CASE("nn: GLM KV cache reserved once is written in place and survives growing past it", "[nn][glm]") {
+  auto model = symp::nn::load_glm(kFixtures + "glm_chatglm");
+  torch::NoGradGuard no_grad;
+  auto ids = fixture_ids();
+  const int64_t n = ids.size(1);
+  REQUIRE(n >= 8);
+  auto full = model->forward(ids);
+
+  symp::nn::KvCache cache;
+  cache.reserve(n);
+  std::vector<torch::Tensor> steps{model->forward(ids.narrow(1, 0, 2), &cache)};
+  const void* first = cache.keys[1].data_ptr();
+  CHECK(cache.keys[1].size(2) == n);
+  for (int64_t t = 2; t < n; ++t) steps.push_back(model->forward(ids.narrow(1, t, 1), &cache));
+  CHECK(cache.keys[1].data_ptr() == first);  // never reallocated
+  CHECK(relative_error(torch::cat(steps, 1), full) <= 1e-5);
+
+  // Too small a reservation: a multi-token chunk that crosses the capacity grows the buffers.
+  symp::nn::KvCache small;
+  small.reserve(3);
+  std::vector<torch::Tensor> parts{model->forward(ids.narrow(1, 0, 2), &small)};
+  parts.push_back(model->forward(ids.narrow(1, 2, n - 2), &small));
+  CHECK(small.keys[0].size(2) >= n);
+  CHECK(relative_error(torch::cat(parts, 1), full) <= 1e-5);
+
+  // Another batch size against a filled cache is a usage error, not a silent broadcast.
+  CHECK_THROWS_AS(model->forward(ids.repeat({2, 1}).narrow(1, 0, 1), &small), symp::UsageError);
+}
+
+TEST_CASE("nn: GLM KV cache refuses to run with gradients", "[nn][glm]") {
+  auto model = symp::nn::load_glm(kFixtures + "glm_chatglm");
+  for (auto& p : model->parameters()) p.requires_grad_(true);
+  symp::nn::KvCache cache;
+  CHECK_THROWS_AS(model->forward(fixture_ids(), &cache), symp::UsageError);
 }
 
 TEST_CASE("nn: GLM save then load gives the same model", "[nn][glm]") {

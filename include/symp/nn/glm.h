@@ -10,6 +10,7 @@
 //   logits = model->forward(next_id.view({1, 1}), &cache);  // continues at position T
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,15 @@
 
 namespace symp::nn {
 
-// Keys and values of every layer seen so far, [B, kv_heads, T, head_dim] each; grows with each call.
+// Keys and values of every layer seen so far, for decoding (no gradients flow through it). Each layer owns a
+// buffer [B, kv_heads, capacity, head_dim] written in place; positions [0, length) are valid. The buffers
+// grow geometrically when a forward needs more room, so decoding token by token copies the cache
+// O(log T) times instead of at every step; reserve() sizes them once so it never grows at all.
 struct KvCache {
   std::vector<torch::Tensor> keys, values;
-  int64_t length = 0;  // positions already cached; the next forward starts at this position
+  int64_t length = 0;    // positions already cached; the next forward starts at this position
+  int64_t reserved = 0;  // capacity the buffers are first allocated with (0: what the first forward needs)
+  void reserve(int64_t positions) { reserved = std::max(reserved, positions); }
   void clear() {
     keys.clear();
     values.clear();
@@ -44,14 +50,14 @@ TORCH_MODULE(RmsNorm);
 class GlmBlockImpl : public torch::nn::Module {
  public:
   GlmBlockImpl(const GlmConfig& config, const torch::TensorOptions& options);
-  // x [B, T, hidden]; cos/sin: GlmModelImpl's rotary tables [T, head_dim]; cache slots of this layer (or
-  // nullptr).
+  // x [B, T, hidden]; cos/sin: GlmModelImpl's rotary tables [T, head_dim]; with a cache, this block is
+  // layer `layer` of it and x continues at cache->length (which the model advances after the last layer).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                        torch::Tensor* cached_k, torch::Tensor* cached_v);
+                        KvCache* cache = nullptr, size_t layer = 0);
 
  private:
   torch::Tensor attention(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                          torch::Tensor* cached_k, torch::Tensor* cached_v);
+                          KvCache* cache, size_t layer);
   GlmConfig config_;
   RmsNorm input_layernorm_{nullptr}, post_attention_layernorm_{nullptr};
   LoraLinear query_key_value_{nullptr}, dense_{nullptr}, dense_h_to_4h_{nullptr}, dense_4h_to_h_{nullptr};
