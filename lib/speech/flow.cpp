@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "symp/core/error.h"
+#include "symp/io/jsonl.h"
 #include "symp/speech/glm4voice_checkpoint.h"
 
 namespace symp::speech {
@@ -376,17 +377,6 @@ struct ModelImpl : tnn::Module {
 };
 TORCH_MODULE(Model);
 
-template <class T>
-void read(const nlohmann::json& j, const char* key, T& out, const std::string& source) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
-  try {
-    out = it->get<T>();
-  } catch (const std::exception& e) {
-    throw InputError(source + ": flow field '" + key + "': " + e.what());
-  }
-}
-
 }  // namespace
 
 FlowConfig FlowConfig::from_json(const nlohmann::json& j_in, const std::string& source) {
@@ -401,18 +391,18 @@ FlowConfig FlowConfig::from_json(const nlohmann::json& j_in, const std::string& 
     if (!j.contains(part) || !j[part].is_object())
       throw InputError(source + ": flow block '" + part + "' missing");
   FlowConfig c;
-  read(j, "input_size", c.input_size, source);
-  read(j, "output_size", c.output_size, source);
-  read(j, "spk_embed_dim", c.spk_embed_dim, source);
-  read(j, "vocab_size", c.vocab_size, source);
-  read(j, "input_frame_rate", c.input_frame_rate, source);
+  io::read_optional(j, "input_size", c.input_size, source + ": flow");
+  io::read_optional(j, "output_size", c.output_size, source + ": flow");
+  io::read_optional(j, "spk_embed_dim", c.spk_embed_dim, source + ": flow");
+  io::read_optional(j, "vocab_size", c.vocab_size, source + ": flow");
+  io::read_optional(j, "input_frame_rate", c.input_frame_rate, source + ": flow");
   const auto& e = j["encoder"];
-  read(e, "output_size", c.encoder_output_size, source);
-  read(e, "attention_heads", c.attention_heads, source);
-  read(e, "linear_units", c.linear_units, source);
-  read(e, "num_blocks", c.num_blocks, source);
-  read(e, "block_size", c.block_size, source);
-  read(e, "key_bias", c.key_bias, source);
+  io::read_optional(e, "output_size", c.encoder_output_size, source + ": flow");
+  io::read_optional(e, "attention_heads", c.attention_heads, source + ": flow");
+  io::read_optional(e, "linear_units", c.linear_units, source + ": flow");
+  io::read_optional(e, "num_blocks", c.num_blocks, source + ": flow");
+  io::read_optional(e, "block_size", c.block_size, source + ": flow");
+  io::read_optional(e, "key_bias", c.key_bias, source + ": flow");
   // Only the layout GLM-4-Voice ships is implemented; anything else is refused, not approximated.
   auto expect = [&](const char* key, const nlohmann::json& want) {
     if (e.contains(key) && e[key] != want)
@@ -427,26 +417,26 @@ FlowConfig FlowConfig::from_json(const nlohmann::json& j_in, const std::string& 
   expect("macaron_style", false);
   expect("activation_type", "swish");
   const auto& r = j["length_regulator"];
-  read(r, "channels", c.regulator_channels, source);
+  io::read_optional(r, "channels", c.regulator_channels, source + ": flow");
   if (r.contains("sampling_ratios")) c.regulator_stages = int(r["sampling_ratios"].size());
   const auto& d = j["decoder"];
-  read(d, "n_timesteps", c.n_timesteps, source);
+  io::read_optional(d, "n_timesteps", c.n_timesteps, source + ": flow");
   if (d.contains("cfm_params")) {
     auto cfm = d["cfm_params"].contains("content") ? d["cfm_params"]["content"] : d["cfm_params"];
-    read(cfm, "inference_cfg_rate", c.inference_cfg_rate, source);
-    read(cfm, "t_scheduler", c.t_scheduler, source);
+    io::read_optional(cfm, "inference_cfg_rate", c.inference_cfg_rate, source + ": flow");
+    io::read_optional(cfm, "t_scheduler", c.t_scheduler, source + ": flow");
   }
   if (!d.contains("estimator")) throw InputError(source + ": flow decoder 'estimator' missing");
   const auto& s = d["estimator"];
-  read(s, "in_channels", c.estimator_in_channels, source);
-  read(s, "out_channels", c.estimator_out_channels, source);
-  read(s, "channels", c.channels, source);
-  read(s, "attention_head_dim", c.attention_head_dim, source);
-  read(s, "n_blocks", c.n_blocks, source);
-  read(s, "num_mid_blocks", c.num_mid_blocks, source);
-  read(s, "num_heads", c.num_heads, source);
+  io::read_optional(s, "in_channels", c.estimator_in_channels, source + ": flow");
+  io::read_optional(s, "out_channels", c.estimator_out_channels, source + ": flow");
+  io::read_optional(s, "channels", c.channels, source + ": flow");
+  io::read_optional(s, "attention_head_dim", c.attention_head_dim, source + ": flow");
+  io::read_optional(s, "n_blocks", c.n_blocks, source + ": flow");
+  io::read_optional(s, "num_mid_blocks", c.num_mid_blocks, source + ": flow");
+  io::read_optional(s, "num_heads", c.num_heads, source + ": flow");
   std::string act = "gelu";
-  read(s, "act_fn", act, source);
+  io::read_optional(s, "act_fn", act, source + ": flow");
   if (act != "gelu")
     throw InputError(source + ": flow estimator act_fn '" + act + "': only gelu is supported");
   if (c.channels.empty()) throw InputError(source + ": flow estimator 'channels' is empty");

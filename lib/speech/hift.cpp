@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "symp/core/error.h"
+#include "symp/io/jsonl.h"
 #include "symp/speech/glm4voice_checkpoint.h"
 
 namespace symp::speech {
@@ -177,45 +178,34 @@ struct GeneratorImpl : tnn::Module {
 };
 TORCH_MODULE(Generator);
 
-template <class T>
-void read(const nlohmann::json& j, const char* key, T& out, const std::string& source) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
-  try {
-    out = it->get<T>();
-  } catch (const std::exception& e) {
-    throw InputError(source + ": hift field '" + key + "': " + e.what());
-  }
-}
-
 }  // namespace
 
 HiftConfig HiftConfig::from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) throw InputError(source + ": the hift arguments are not a mapping");
   HiftConfig c;
-  read(j, "in_channels", c.in_channels, source);
-  read(j, "base_channels", c.base_channels, source);
-  read(j, "nb_harmonics", c.nb_harmonics, source);
-  read(j, "sampling_rate", c.sampling_rate, source);
-  read(j, "nsf_alpha", c.nsf_alpha, source);
-  read(j, "nsf_sigma", c.nsf_sigma, source);
-  read(j, "nsf_voiced_threshold", c.nsf_voiced_threshold, source);
-  read(j, "upsample_rates", c.upsample_rates, source);
-  read(j, "upsample_kernel_sizes", c.upsample_kernel_sizes, source);
+  io::read_optional(j, "in_channels", c.in_channels, source + ": hift");
+  io::read_optional(j, "base_channels", c.base_channels, source + ": hift");
+  io::read_optional(j, "nb_harmonics", c.nb_harmonics, source + ": hift");
+  io::read_optional(j, "sampling_rate", c.sampling_rate, source + ": hift");
+  io::read_optional(j, "nsf_alpha", c.nsf_alpha, source + ": hift");
+  io::read_optional(j, "nsf_sigma", c.nsf_sigma, source + ": hift");
+  io::read_optional(j, "nsf_voiced_threshold", c.nsf_voiced_threshold, source + ": hift");
+  io::read_optional(j, "upsample_rates", c.upsample_rates, source + ": hift");
+  io::read_optional(j, "upsample_kernel_sizes", c.upsample_kernel_sizes, source + ": hift");
   if (auto it = j.find("istft_params"); it != j.end() && it->is_object()) {
-    read(*it, "n_fft", c.istft_n_fft, source);
-    read(*it, "hop_len", c.istft_hop, source);
+    io::read_optional(*it, "n_fft", c.istft_n_fft, source + ": hift");
+    io::read_optional(*it, "hop_len", c.istft_hop, source + ": hift");
   }
-  read(j, "resblock_kernel_sizes", c.resblock_kernel_sizes, source);
-  read(j, "resblock_dilation_sizes", c.resblock_dilation_sizes, source);
-  read(j, "source_resblock_kernel_sizes", c.source_resblock_kernel_sizes, source);
-  read(j, "source_resblock_dilation_sizes", c.source_resblock_dilation_sizes, source);
-  read(j, "lrelu_slope", c.lrelu_slope, source);
-  read(j, "audio_limit", c.audio_limit, source);
+  io::read_optional(j, "resblock_kernel_sizes", c.resblock_kernel_sizes, source + ": hift");
+  io::read_optional(j, "resblock_dilation_sizes", c.resblock_dilation_sizes, source + ": hift");
+  io::read_optional(j, "source_resblock_kernel_sizes", c.source_resblock_kernel_sizes, source + ": hift");
+  io::read_optional(j, "source_resblock_dilation_sizes", c.source_resblock_dilation_sizes, source + ": hift");
+  io::read_optional(j, "lrelu_slope", c.lrelu_slope, source + ": hift");
+  io::read_optional(j, "audio_limit", c.audio_limit, source + ": hift");
   if (auto it = j.find("f0_predictor"); it != j.end() && it->is_object()) {
-    read(*it, "num_class", c.f0_num_class, source);
-    read(*it, "in_channels", c.f0_in_channels, source);
-    read(*it, "cond_channels", c.f0_cond_channels, source);
+    io::read_optional(*it, "num_class", c.f0_num_class, source + ": hift");
+    io::read_optional(*it, "in_channels", c.f0_in_channels, source + ": hift");
+    io::read_optional(*it, "cond_channels", c.f0_cond_channels, source + ": hift");
   }
   try {
     c.validate();

@@ -10,6 +10,7 @@
 
 #include "symp/core/error.h"
 #include "symp/core/log.h"
+#include "symp/io/jsonl.h"
 #include "symp/speech/glm4voice_checkpoint.h"
 
 namespace symp::speech {
@@ -25,18 +26,6 @@ json read_json(const fs::path& path) {
     return json::parse(in);
   } catch (const std::exception& e) {
     throw InputError(path.string() + ": not valid JSON: " + e.what());
-  }
-}
-
-// Reads `key` into `out` when present and not null; InputError naming file and field on a wrong type.
-template <class T>
-void field(const json& j, const std::string& key, T& out, const fs::path& file) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
-  try {
-    out = it->get<T>();
-  } catch (const std::exception& e) {
-    throw InputError(file.string() + ": field '" + key + "': " + e.what());
   }
 }
 
@@ -177,28 +166,28 @@ WhisperVQConfig WhisperVQConfig::load(const std::string& dir) {
   const fs::path config_path = fs::path(dir) / "config.json";
   const fs::path pre_path = fs::path(dir) / "preprocessor_config.json";
   auto j = read_json(config_path);
-  field(j, "d_model", c.d_model, config_path);
-  field(j, "encoder_attention_heads", c.encoder_attention_heads, config_path);
-  field(j, "encoder_ffn_dim", c.encoder_ffn_dim, config_path);
-  field(j, "encoder_layers", c.encoder_layers, config_path);
-  field(j, "num_mel_bins", c.num_mel_bins, config_path);
-  field(j, "max_source_positions", c.max_source_positions, config_path);
-  field(j, "activation_function", c.activation_function, config_path);
-  field(j, "scale_embedding", c.scale_embedding, config_path);
-  field(j, "encoder_causal_convolution", c.encoder_causal_convolution, config_path);
-  field(j, "encoder_causal_attention", c.encoder_causal_attention, config_path);
+  io::read_optional(j, "d_model", c.d_model, config_path.string());
+  io::read_optional(j, "encoder_attention_heads", c.encoder_attention_heads, config_path.string());
+  io::read_optional(j, "encoder_ffn_dim", c.encoder_ffn_dim, config_path.string());
+  io::read_optional(j, "encoder_layers", c.encoder_layers, config_path.string());
+  io::read_optional(j, "num_mel_bins", c.num_mel_bins, config_path.string());
+  io::read_optional(j, "max_source_positions", c.max_source_positions, config_path.string());
+  io::read_optional(j, "activation_function", c.activation_function, config_path.string());
+  io::read_optional(j, "scale_embedding", c.scale_embedding, config_path.string());
+  io::read_optional(j, "encoder_causal_convolution", c.encoder_causal_convolution, config_path.string());
+  io::read_optional(j, "encoder_causal_attention", c.encoder_causal_attention, config_path.string());
   bool quantize_causal_encoder = false;
-  field(j, "quantize_causal_encoder", quantize_causal_encoder, config_path);
+  io::read_optional(j, "quantize_causal_encoder", quantize_causal_encoder, config_path.string());
   c.encoder_causal_attention = c.encoder_causal_attention || quantize_causal_encoder;
   c.pooling_kernel_size = 0;
-  field(j, "pooling_kernel_size", c.pooling_kernel_size, config_path);
-  field(j, "pooling_type", c.pooling_type, config_path);
-  field(j, "pooling_position", c.pooling_position, config_path);
+  io::read_optional(j, "pooling_kernel_size", c.pooling_kernel_size, config_path.string());
+  io::read_optional(j, "pooling_type", c.pooling_type, config_path.string());
+  io::read_optional(j, "pooling_position", c.pooling_position, config_path.string());
   c.quantize_vocab_size = 0;
-  field(j, "quantize_vocab_size", c.quantize_vocab_size, config_path);
-  field(j, "quantize_position", c.quantize_position, config_path);
+  io::read_optional(j, "quantize_vocab_size", c.quantize_vocab_size, config_path.string());
+  io::read_optional(j, "quantize_position", c.quantize_position, config_path.string());
   c.quantize_causal_block_size = 0;
-  field(j, "quantize_causal_block_size", c.quantize_causal_block_size, config_path);
+  io::read_optional(j, "quantize_causal_block_size", c.quantize_causal_block_size, config_path.string());
 
   auto bad = [&](const std::string& what) { throw InputError(config_path.string() + ": " + what); };
   if (c.quantize_vocab_size <= 0) bad("no 'quantize_vocab_size': not a WhisperVQ tokenizer");
@@ -214,14 +203,14 @@ WhisperVQConfig WhisperVQConfig::load(const std::string& dir) {
     bad("'d_model' must be a positive multiple of 'encoder_attention_heads'");
 
   auto p = read_json(pre_path);
-  field(p, "feature_size", c.mel.n_mels, pre_path);
-  field(p, "sampling_rate", c.mel.sample_rate, pre_path);
-  field(p, "hop_length", c.mel.hop_length, pre_path);
-  field(p, "n_fft", c.mel.n_fft, pre_path);
-  field(p, "chunk_length", c.chunk_length, pre_path);
-  field(p, "padding_value", c.padding_value, pre_path);
+  io::read_optional(p, "feature_size", c.mel.n_mels, pre_path.string());
+  io::read_optional(p, "sampling_rate", c.mel.sample_rate, pre_path.string());
+  io::read_optional(p, "hop_length", c.mel.hop_length, pre_path.string());
+  io::read_optional(p, "n_fft", c.mel.n_fft, pre_path.string());
+  io::read_optional(p, "chunk_length", c.chunk_length, pre_path.string());
+  io::read_optional(p, "padding_value", c.padding_value, pre_path.string());
   double dither = 0.0;
-  field(p, "dither", dither, pre_path);
+  io::read_optional(p, "dither", dither, pre_path.string());
   if (dither != 0.0)
     throw InputError(pre_path.string() + ": field 'dither' " + std::to_string(dither) +
                      ": only 0 is supported");

@@ -1,10 +1,6 @@
 // The openai text and speech backends against a loopback HTTP server started here, which returns
 // canned completions (with reasoning to strip) and WAV audio, and injects 429, 500, timeouts,
 // malformed JSON and unreadable audio.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -23,10 +19,14 @@
 #include "symp/data/openai_backends.h"
 #include "symp/io/jsonl.h"
 
+#include "../loopback_http.h"
+
 namespace fs = std::filesystem;
 using symp::io::Json;
 
 namespace {
+
+using symp::test::HttpExchange;
 
 struct Reply {
   int status = 200;
@@ -35,91 +35,16 @@ struct Reply {
   double delay_s = 0.0;  // sleep before answering (a timeout when longer than the client's limit)
 };
 
-struct Request {
-  std::string path, headers, body;
-};
-
-// A minimal HTTP/1.1 server on 127.0.0.1 (one thread per connection, Connection: close).
-class LoopbackServer {
- public:
-  explicit LoopbackServer(std::function<Reply(const Request&)> handler) : handler_(std::move(handler)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(fd_, 64) == 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { accept_loop(); });
-  }
-  ~LoopbackServer() {
-    stop_ = true;
-    acceptor_.join();
-    for (auto& t : connections_) t.join();
-    ::close(fd_);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-  std::vector<Request> requests() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return requests_;
-  }
-
- private:
-  void accept_loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
-      connections_.emplace_back([this, c] { serve(c); });
-    }
-  }
-  void serve(int c) {
-    std::string data;
-    char buf[8192];
-    size_t header_end = std::string::npos, need = 0;
-    while (true) {
-      const ssize_t n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      data.append(buf, static_cast<size_t>(n));
-      if (header_end == std::string::npos && (header_end = data.find("\r\n\r\n")) != std::string::npos) {
-        const auto cl = data.find("Content-Length: ");
-        need = cl == std::string::npos ? 0 : std::stoul(data.substr(cl + 16));
-      }
-      if (header_end != std::string::npos && data.size() >= header_end + 4 + need) break;
-    }
-    Request req;
-    const auto sp1 = data.find(' '), sp2 = data.find(' ', sp1 + 1);
-    req.path = data.substr(sp1 + 1, sp2 - sp1 - 1);
-    req.headers = data.substr(0, header_end);
-    req.body = data.substr(header_end + 4);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      requests_.push_back(req);
-    }
-    const Reply r = handler_(req);
-    if (r.delay_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(r.delay_s));
-    const std::string out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Type: " + r.content_type +
-                            "\r\nContent-Length: " + std::to_string(r.body.size()) +
-                            "\r\nConnection: close\r\n\r\n" + r.body;
-    ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
-    ::close(c);
-  }
-
-  std::function<Reply(const Request&)> handler_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread acceptor_;
-  std::vector<std::thread> connections_;
-  std::mutex mutex_;
-  std::vector<Request> requests_;
-};
+// The loopback server's handler from one that returns its reply.
+std::function<void(HttpExchange&)> replying(std::function<Reply(const HttpExchange&)> handler) {
+  return [handler = std::move(handler)](HttpExchange& ex) {
+    const Reply r = handler(ex);
+    ex.status = r.status;
+    ex.content_type = r.content_type;
+    ex.reply = r.body;
+    ex.delay_s = r.delay_s;
+  };
+}
 
 // 0.4 s of a 220 Hz tone, 16-bit PCM WAV at 24 kHz (what Qwen3-TTS servers return).
 std::string wav_bytes() {
@@ -178,7 +103,7 @@ TEST_CASE("data: reasoning is stripped from completions", "[data]") {
 
 TEST_CASE("data: gen-data openai backends survive 429 and 500 and timeouts and malformed replies", "[data]") {
   std::atomic<int> chats{0}, speeches{0}, texts{0};
-  LoopbackServer server([&](const Request& req) -> Reply {
+  symp::test::LoopbackHttpServer server(replying([&](const HttpExchange& req) -> Reply {
     if (req.path == "/v1/chat/completions") {
       const int n = chats++;
       if (n == 0) return {429, "application/json", "{\"error\":\"rate limited\"}"};
@@ -195,7 +120,7 @@ TEST_CASE("data: gen-data openai backends survive 429 and 500 and timeouts and m
       return {200, "audio/wav", wav_bytes()};
     }
     return {404, "text/plain", "no"};
-  });
+  }));
 
   const fs::path dir = fs::temp_directory_path() / ("symp_test_gen_openai_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -234,8 +159,9 @@ TEST_CASE("data: gen-data openai backends survive 429 and 500 and timeouts and m
   // What the server saw: the paper's sampling settings, the key as a bearer token, the style strings.
   int query_requests = 0, response_requests = 0;
   bool saw_sad_style = false, saw_query_style = false;
-  for (const auto& req : server.requests()) {
-    CHECK(req.headers.find("Authorization: Bearer sk-test-SECRET") != std::string::npos);
+  for (auto& req : server.requests()) {
+    CHECK(req.headers.count("authorization"));
+    CHECK(req.headers["authorization"] == "Bearer sk-test-SECRET");
     const Json body = Json::parse(req.body);
     if (req.path == "/v1/chat/completions") {
       CHECK(body.at("model") == "test-llm");
@@ -275,12 +201,12 @@ TEST_CASE("data: gen-data openai backends survive 429 and 500 and timeouts and m
 TEST_CASE("data: gen-data records speech that still fails and a rerun completes it", "[data]") {
   std::atomic<bool> healthy{false};
   std::atomic<int> texts{0};
-  LoopbackServer server([&](const Request& req) -> Reply {
+  symp::test::LoopbackHttpServer server(replying([&](const HttpExchange& req) -> Reply {
     if (req.path == "/v1/chat/completions")
       return {200, "application/json", completion(canned_text(texts++)).dump()};
     if (!healthy) return {500, "application/json", "{\"error\":\"down\"}"};
     return {200, "audio/wav", wav_bytes()};
-  });
+  }));
   const fs::path dir =
       fs::temp_directory_path() / ("symp_test_gen_openai_fail_" + std::to_string(::getpid()));
   fs::remove_all(dir);

@@ -45,6 +45,21 @@ TEST_CASE("io: field helpers name the context and the field") {
   CHECK_THROWS_WITH(require_number(row, "valence", "m.jsonl:4"),
                     Catch::Contains("m.jsonl:4") && Catch::Contains("'valence'"));
   CHECK_THROWS_WITH(require_string(row, "id", "m.jsonl:4"), Catch::Contains("missing field 'id'"));
+
+  // Optional fields keep the default when absent or null, and a wrong type names the field.
+  Json config = {{"layers", 4}, {"name", nullptr}, {"rate", "fast"}};
+  int layers = 1;
+  std::string name = "default";
+  double rate = 0.5;
+  symp::io::read_optional(config, "layers", layers, "config.yaml: flow");
+  symp::io::read_optional(config, "name", name, "config.yaml: flow");
+  symp::io::read_optional(config, "absent", rate, "config.yaml: flow");
+  CHECK(layers == 4);
+  CHECK(name == "default");
+  CHECK(rate == 0.5);
+  CHECK_THROWS_AS(symp::io::read_optional(config, "rate", rate, "config.yaml: flow"), symp::InputError);
+  CHECK_THROWS_WITH(symp::io::read_optional(config, "rate", rate, "config.yaml: flow"),
+                    Catch::StartsWith("config.yaml: flow: field 'rate': "));
 }
 
 TEST_CASE("io: atomic writes leave the old file intact until complete") {

@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "loopback_http.h"
+#include "../loopback_http.h"
 #include "symp/io/jsonl.h"
 #include "symp/judge/audio_judge.h"
 #include "symp/judge/judge.h"
@@ -25,7 +25,7 @@ class FakeJudgeServer {
  public:
   FakeJudgeServer() : server_([this](symp::test::HttpExchange& ex) { handle(ex); }) {}
   void add_kind(const std::string& base64, const std::string& name) { kinds_[base64] = name; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/v1"; }
+  std::string url() const { return server_.url(); }
   int requests() const { return requests_.load(); }
   std::string auth() {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -3,7 +3,10 @@
 // whole-file writes are atomic; JsonlAppender appends one record at a time for resumable jobs.
 #include <nlohmann/json.hpp>
 
+#include "symp/core/error.h"
+
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,5 +47,17 @@ class JsonlAppender {
 const Json& require_field(const Json& object, const std::string& key, const std::string& context);
 double require_number(const Json& object, const std::string& key, const std::string& context);
 std::string require_string(const Json& object, const std::string& key, const std::string& context);
+// Reads an optional field into `out` (left as it is when absent or null): config files whose defaults
+// live in the C++ struct. A value of the wrong type is an InputError "context: field 'key': ...".
+template <class T>
+void read_optional(const Json& object, const std::string& key, T& out, const std::string& context) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return;
+  try {
+    out = it->template get<T>();
+  } catch (const std::exception& e) {
+    throw InputError(context + ": field '" + key + "': " + e.what());
+  }
+}
 
 }  // namespace symp::io

@@ -1,13 +1,18 @@
 #pragma once
-// A minimal HTTP/1.1 server on 127.0.0.1 for tests: one thread per connection, Content-Length bodies,
-// "Connection: close". Debian's cpp-httplib ships its server as a compiled library that the test
-// binaries do not link, so the judge tests carry this instead.
+// A minimal HTTP/1.1 server on 127.0.0.1 for the tests of symp's OpenAI-compatible clients (gen-data's
+// text and speech backends, the judge): one thread per connection, Content-Length bodies, "Connection:
+// close". The handler fills in the reply, and can delay it (a client timeout) or fail it (429, 500).
+// Debian's cpp-httplib ships its server as a compiled library that the test binaries do not link.
+//
+//   symp::test::LoopbackHttpServer server([](symp::test::HttpExchange& ex) { ex.reply = "{}"; });
+//   client.base_url = server.url();  // http://127.0.0.1:PORT/v1
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -24,6 +29,7 @@ struct HttpExchange {
   int status = 200;
   std::string reply;
   std::string content_type = "application/json";
+  double delay_s = 0;  // sleep before answering (a timeout when longer than the client's limit)
 };
 
 class LoopbackHttpServer {
@@ -53,6 +59,12 @@ class LoopbackHttpServer {
     for (auto& t : workers_) t.join();
   }
   int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  // Every request received so far (method, path, lower-cased headers, body), in arrival order.
+  std::vector<HttpExchange> requests() {
+    std::lock_guard<std::mutex> lock(requests_mutex_);
+    return requests_;
+  }
 
  private:
   void accept_loop() {
@@ -98,7 +110,12 @@ class LoopbackHttpServer {
         p = next;
       }
       ex.body = data.substr(header_end + 4, need);
+      {
+        std::lock_guard<std::mutex> lock(requests_mutex_);
+        requests_.push_back(ex);
+      }
       handler_(ex);
+      if (ex.delay_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(ex.delay_s));
       std::string out = "HTTP/1.1 " + std::to_string(ex.status) + " X\r\nContent-Type: " + ex.content_type +
                         "\r\nContent-Length: " + std::to_string(ex.reply.size()) +
                         "\r\nConnection: close\r\n\r\n" + ex.reply;
@@ -119,6 +136,8 @@ class LoopbackHttpServer {
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<std::thread> workers_;
+  std::mutex requests_mutex_;  // apart from mutex_, which the destructor holds while joining workers
+  std::vector<HttpExchange> requests_;
 };
 
 }  // namespace symp::test
