@@ -8,6 +8,7 @@
 
 #include "symp/core/error.h"
 #include "symp/io/jsonl.h"
+#include "symp/nn/attention.h"
 #include "symp/speech/glm4voice_checkpoint.h"
 
 namespace symp::speech {
@@ -184,12 +185,12 @@ struct AttentionImpl : tnn::Module {
     to_v = register_module("to_v", linear(dim, inner, false));
     to_out = register_module("to_out", tnn::ModuleList(linear(inner, dim), tnn::Dropout(0.0)));
   }
+  // x [B, T, dim], bias [B, T, T].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias) {
     const auto b = x.size(0), t = x.size(1);
     auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, head_dim}).transpose(1, 2); };
-    auto scores =
-        torch::matmul(split(to_q(x)), split(to_k(x)).transpose(-2, -1)) / std::sqrt(double(head_dim));
-    auto out = torch::matmul(torch::softmax(scores + bias.unsqueeze(1), -1), split(to_v(x)));
+    auto out = symp::nn::blocked_attention(split(to_q(x)), split(to_k(x)), split(to_v(x)), bias.unsqueeze(1),
+                                           1.0 / std::sqrt(double(head_dim)));
     return to_out[0]->as<tnn::Linear>()->forward(out.transpose(1, 2).reshape({b, t, heads * head_dim}));
   }
   int64_t heads, head_dim;

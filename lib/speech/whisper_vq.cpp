@@ -11,6 +11,7 @@
 #include "symp/core/error.h"
 #include "symp/core/log.h"
 #include "symp/io/jsonl.h"
+#include "symp/nn/attention.h"
 #include "symp/speech/glm4voice_checkpoint.h"
 
 namespace symp::speech {
@@ -41,8 +42,7 @@ struct AttentionImpl : torch::nn::Module {
     const auto b = x.size(0), t = x.size(1), d = x.size(2) / heads;
     auto split = [&](const torch::Tensor& y) { return y.view({b, t, heads, d}).transpose(1, 2); };
     auto q = split(q_proj(x) * std::pow(double(d), -0.5)), k = split(k_proj(x)), v = split(v_proj(x));
-    auto scores = torch::matmul(q, k.transpose(-2, -1)) + mask;
-    auto out = torch::matmul(torch::softmax(scores, -1), v);
+    auto out = symp::nn::blocked_attention(q, k, v, mask, 1.0);
     return out_proj(out.transpose(1, 2).reshape({b, t, heads * d}));
   }
   int heads;
