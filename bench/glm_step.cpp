@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "symp/core/process.h"
 #include "symp/nn/glm.h"
 #include "symp/train/optimizer.h"
 
@@ -75,6 +76,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  symp::configure_process(argv);  // as the symp binary runs (symp/core/process.h)
   std::map<std::string, std::string> a{{"--mode", "step"},         {"--device", "cuda"}, {"--dtype", "bf16"},
                                        {"--seq", "2048"},          {"--steps", "4"},     {"--warmup", "2"},
                                        {"--prompt-tokens", "256"}, {"--new", "128"},     {"--rank", "32"}};

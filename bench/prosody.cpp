@@ -5,6 +5,7 @@
 //
 //   bench_prosody [files=200] [threads=2]
 #include "symp/core/log.h"
+#include "symp/core/process.h"
 #include "symp/io/audio.h"
 #include "symp/prosody/eval.h"
 
@@ -36,6 +37,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  symp::configure_process(argv);  // as the symp binary runs (symp/core/process.h)
   const int nfiles = argc > 1 ? std::atoi(argv[1]) : 200;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   symp::set_log_level(symp::LogLevel::Warn);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "symp/core/process.h"
 #include "symp/core/rng.h"
 #include "symp/speech/glm4voice.h"
 #include "symp/speech/whisper_vq.h"
@@ -35,6 +36,7 @@ std::vector<int64_t> random_ids(int count, uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  symp::configure_process(argv);  // as the symp binary runs (symp/core/process.h)
   const std::string device = argc > 1 ? argv[1] : "cpu";
   torch::set_num_threads(argc > 2 ? std::atoi(argv[2]) : 2);
   {

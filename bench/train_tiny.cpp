@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "symp/core/process.h"
 #include "symp/nn/glm.h"
 #include "symp/train/optimizer.h"
 
@@ -69,6 +70,7 @@ struct Stock : torch::nn::Module {
 }  // namespace
 
 int main(int argc, char** argv) {
+  symp::configure_process(argv);  // as the symp binary runs (symp/core/process.h)
   const int steps = argc > 1 ? std::atoi(argv[1]) : 9;
   torch::set_num_threads(argc > 2 ? std::atoi(argv[2]) : 2);
   torch::manual_seed(0);

@@ -40,9 +40,13 @@ struct RunResult {
 };
 
 // Runs `symp <args>` (args are passed to the shell as written) and captures both streams.
-inline RunResult run_symp(const std::string& args) {
-  const auto err_file = std::filesystem::temp_directory_path() / ("symp-test-stderr-" + std::to_string(::getpid()));
-  const std::string cmd = std::string(SYMP_BINARY) + " " + args + " 2>" + err_file.string();
+// Runs `symp args` (optionally behind a command such as "env -u VAR") and collects stdout, stderr and the
+// code.
+inline RunResult run_symp(const std::string& args, const std::string& prefix = "") {
+  const auto err_file =
+      std::filesystem::temp_directory_path() / ("symp-test-stderr-" + std::to_string(::getpid()));
+  const std::string cmd = (prefix.empty() ? "" : prefix + " ") + std::string(SYMP_BINARY) + " " + args +
+                          " 2>" + err_file.string();
   RunResult result;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) return result;
@@ -59,6 +63,8 @@ inline RunResult run_symp(const std::string& args) {
   return result;
 }
 
-inline std::string fixtures_dir() { return std::string(SYMP_SHARED_DIR) + "/fixtures"; }
+inline std::string fixtures_dir() {
+  return std::string(SYMP_SHARED_DIR) + "/fixtures";
+}
 
 }  // namespace symp::test

@@ -22,6 +22,18 @@ TEST_CASE("cli: --help lists the commands and --version answers") {
   CHECK(h.out.find("--interpolate") != std::string::npos);
 }
 
+TEST_CASE("cli: symp runs with OMP_WAIT_POLICY=PASSIVE unless the user chose a policy") {
+  // Unset: the binary starts itself again with PASSIVE (symp/core/process.h), arguments intact.
+  auto r = run_symp("--log-level debug affect --emotion excited", "env -u OMP_WAIT_POLICY");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("OMP_WAIT_POLICY=PASSIVE") != std::string::npos);
+  CHECK(Json::parse(r.out)["valence"] == 0.75);
+  // Set: kept as it is.
+  auto active = run_symp("--log-level debug affect --emotion excited", "env OMP_WAIT_POLICY=ACTIVE");
+  REQUIRE(active.exit_code == 0);
+  CHECK(active.err.find("OMP_WAIT_POLICY=ACTIVE") != std::string::npos);
+}
+
 TEST_CASE("cli: affect --emotion excited gives the anchor and the exact prompt") {
   auto r = run_symp("affect --emotion excited");
   REQUIRE(r.exit_code == 0);
@@ -35,7 +47,8 @@ TEST_CASE("cli: affect --emotion excited gives the anchor and the exact prompt")
 TEST_CASE("cli: affect --va validates and --interpolate / --taxonomy fuse") {
   auto ok = run_symp("affect --va 0.3,-0.2");
   REQUIRE(ok.exit_code == 0);
-  CHECK(Json::parse(ok.out)["prompt"] == "Please respond in English. User emotion (valence=0.30, arousal=-0.20)");
+  CHECK(Json::parse(ok.out)["prompt"] ==
+        "Please respond in English. User emotion (valence=0.30, arousal=-0.20)");
   auto bad = run_symp("affect --va 2,0");
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("valence") != std::string::npos);
@@ -62,13 +75,16 @@ TEST_CASE("cli: affect --va validates and --interpolate / --taxonomy fuse") {
 
 TEST_CASE("cli: affect --probs-file fuses many rows and names a bad line") {
   symp::test::ScratchDir dir("probs");
-  std::ofstream(dir.file("p.jsonl")) << R"({"id": "a", "probs": {"joy": 1.0}})" << "\n"
-                                     << R"({"id": "b", "probs": {"sadness": 0.5, "anger": 0.5}})" << "\n";
+  std::ofstream(dir.file("p.jsonl")) << R"({"id": "a", "probs": {"joy": 1.0}})"
+                                     << "\n"
+                                     << R"({"id": "b", "probs": {"sadness": 0.5, "anger": 0.5}})"
+                                     << "\n";
   auto r = run_symp("affect --taxonomy isear --probs-file " + dir.file("p.jsonl"));
   REQUIRE(r.exit_code == 0);
   auto lines = r.out;
   CHECK(std::count(lines.begin(), lines.end(), '\n') == 2);
-  std::ofstream(dir.file("bad.jsonl")) << R"({"id": "a", "probs": {"joy": 1.0}})" << "\n{oops\n";
+  std::ofstream(dir.file("bad.jsonl")) << R"({"id": "a", "probs": {"joy": 1.0}})"
+                                       << "\n{oops\n";
   auto bad = run_symp("affect --taxonomy isear --probs-file " + dir.file("bad.jsonl"));
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find("bad.jsonl:2") != std::string::npos);

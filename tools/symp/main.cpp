@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "command.h"
 #include "symp/core/build_info.h"
 #include "symp/core/error.h"
 #include "symp/core/log.h"
+#include "symp/core/process.h"
 #include "symp/nn/runtime.h"
 
 namespace {
@@ -26,8 +28,10 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"symp: reproduce the Sympatheia emotionally adaptive speech-to-speech assistant, end to end.\n"
-               "Run `symp <command> --help` for a command's options and their defaults."};
+  symp::configure_process(argv);  // may start the program again, before torch's OpenMP runtime runs
+  CLI::App app{
+      "symp: reproduce the Sympatheia emotionally adaptive speech-to-speech assistant, end to end.\n"
+      "Run `symp <command> --help` for a command's options and their defaults."};
   app.require_subcommand(1);
   app.fallthrough();
   app.set_version_flag("--version", version_text());
@@ -74,8 +78,11 @@ int main(int argc, char** argv) {
 
   try {
     symp::set_log_level(symp::parse_log_level(global.log_level));
-    if (global.threads < 0) throw symp::UsageError("--threads: must be >= 0, got " + std::to_string(global.threads));
-    symp::nn::set_num_threads(global.threads);
+    if (global.threads < 0)
+      throw symp::UsageError("--threads: must be >= 0, got " + std::to_string(global.threads));
+    const int threads = symp::nn::set_num_threads(global.threads);
+    const char* wait = std::getenv("OMP_WAIT_POLICY");
+    symp::log_debug("runtime", "{} torch threads, OMP_WAIT_POLICY={}", threads, wait ? wait : "(unset)");
     for (auto& [sub, run] : runners) {
       if (sub->parsed()) return run(global);
     }
