@@ -318,7 +318,6 @@ InferSummary run_infer(const InferOptions& o) {
       model->merge_adapters();
     }
     model->eval();
-    const bool one_thread_decoding = !device.is_cuda() && model->config().num_parameters() < 1'000'000'000;
     if (model->config().vocab_size < tokenizer->vocab_size()) {
       throw InputError(fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
                                    "tokenizer do not belong together",
@@ -350,11 +349,6 @@ InferSummary run_infer(const InferOptions& o) {
         const auto encoded = text::build_sequence(seq, *tokenizer, seq_options);
         std::vector<int64_t> prompt(encoded.input_ids.begin(), encoded.input_ids.begin() + encoded.assistant_start);
 
-        // One token at a time, a small model's operators are too short to split over threads: on 2 cores
-        // torch's second thread made decoding 3.4x slower (the tiny quickstart model: 428 vs 125 tokens/s).
-        // Matrix products still use the BLAS library's own threads.
-        const int threads = torch::get_num_threads();
-        if (one_thread_decoding) torch::set_num_threads(1);
         const auto t0 = Clock::now();
         nn::KvCache cache;
         cache.reserve(static_cast<int64_t>(prompt.size()) + o.sampling.max_new_tokens);
@@ -372,7 +366,6 @@ InferSummary run_infer(const InferOptions& o) {
           ids = torch::tensor({next}, torch::kInt64).view({1, 1}).to(device);
         }
         const double gen_s = seconds_since(t0);
-        if (one_thread_decoding) torch::set_num_threads(threads);
 
         std::vector<int64_t> text_ids, codes;
         for (auto id : generated) {

@@ -15,8 +15,9 @@ per_emotion=${QS_PER_EMOTION:-40}
 neutral=${QS_NEUTRAL:-20}
 base_epochs=${QS_EPOCHS:-4}       # base eval loss 3.89 after 4 epochs, 3.74 after 6 (2026-11-26 run)
 lora_epochs=${QS_LORA_EPOCHS:-2}  # LoRA eval loss flat after ~2 epochs (3.70 at 2, 3.69 at 4)
-# The tiny model trains faster on one torch thread than on two on a 2-core machine (torch's OpenMP threads
-# and OpenBLAS's own threads compete; bench_train_tiny: ~4,800 vs ~3,900 tokens/s). QS_TRAIN_THREADS=0: all cores.
+# The tiny model trains as fast on one torch thread as on two on a 2-core machine (bench_train_tiny with
+# OMP_WAIT_POLICY=PASSIVE, which symp sets: 5,581 vs 5,552 tokens/s), and one leaves the other core free.
+# QS_TRAIN_THREADS=0: all cores.
 train_threads=${QS_TRAIN_THREADS:-1}
 eval_queries=${QS_EVAL_QUERIES:-4}
 max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
