@@ -213,7 +213,10 @@ class Unpickler {
     if (p_ >= end_) truncated();
     return *p_++;
   }
-  uint16_t uint16() { return uint16_t(byte() | (byte() << 8)); }
+  uint16_t uint16() {
+    const uint16_t low = byte();  // two statements: the operands of | are unsequenced
+    return uint16_t(low | (byte() << 8));
+  }
   uint32_t uint32() {
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) v |= uint32_t(byte()) << (8 * i);
