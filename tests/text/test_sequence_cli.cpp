@@ -2,6 +2,8 @@
 // message for a record whose audio cannot be read.
 #include "symp/io/jsonl.h"
 
+#include "../test_util.h"
+
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -63,12 +65,7 @@ fs::path make_corpus() {
 }  // namespace
 
 TEST_CASE("text: symp tokenize fit encode and roundtrip run end to end") {
-#if defined(__SANITIZE_ADDRESS__)
-  // The binary loads libtorch's protobuf; SentencePiece's own copy can only be kept apart with RTLD_DEEPBIND,
-  // which sanitizer runtimes refuse (docs/build.md). test_sentencepiece.cpp covers SentencePiece here.
-  WARN("sanitizer build: symp tokenize fit needs SentencePiece next to libtorch, which needs RTLD_DEEPBIND: skipped");
-  return;
-#endif
+  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const fs::path dir = make_corpus();
   const std::string bin = SYMP_BINARY;
   std::string out;
