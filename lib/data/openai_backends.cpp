@@ -42,12 +42,6 @@ std::string env_or(const std::string& value, const char* name, const std::string
   return fallback;
 }
 
-std::vector<std::string> json_headers(const std::string& key) {
-  std::vector<std::string> h{"Content-Type: application/json"};
-  if (!key.empty()) h.push_back("Authorization: Bearer " + key);
-  return h;
-}
-
 }  // namespace
 
 std::string strip_reasoning(const std::string& content) {
@@ -121,11 +115,8 @@ TextResult OpenAiTextBackend::chat(const std::string& key, const std::string& sy
                      {"temperature", temperature},
                      {"max_tokens", options_.max_tokens},
                      {"chat_template_kwargs", {{"enable_thinking", thinking}}}};
-  io::HttpRequest request;
-  request.url = options_.base_url + "/chat/completions";
-  request.headers = json_headers(options_.api_key);
-  request.body = body.dump();
-  request.timeout_s = timeout_s_;
+  const auto request =
+      io::json_post(options_.base_url + "/chat/completions", body.dump(), options_.api_key, timeout_s_);
   std::string error;
   // Transport errors, 429 and 5xx are retried inside http_send_with_retry; a 200 with a body that is
   // not a usable completion is retried here, up to the same number of attempts.
@@ -213,11 +204,8 @@ io::Audio OpenAiSpeechBackend::synthesize(const std::string& text, const SpeechS
                      {"voice", style.voice},
                      {"instructions", style.instructions},
                      {"response_format", "wav"}};
-  io::HttpRequest request;
-  request.url = options_.base_url + "/audio/speech";
-  request.headers = json_headers(options_.api_key);
-  request.body = body.dump();
-  request.timeout_s = timeout_s_;
+  const auto request =
+      io::json_post(options_.base_url + "/audio/speech", body.dump(), options_.api_key, timeout_s_);
   std::string error;
   for (int attempt = 1; attempt <= retry_.max_attempts; ++attempt) {
     const io::HttpResponse response = io::http_send_with_retry(request, retry_);  // HttpError when exhausted

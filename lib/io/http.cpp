@@ -26,9 +26,22 @@ size_t write_body(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-bool retryable_status(long status) { return status == 408 || status == 429 || status >= 500; }
+bool retryable_status(long status) {
+  return status == 408 || status == 429 || status >= 500;
+}
 
 }  // namespace
+
+HttpRequest json_post(const std::string& url, const std::string& body, const std::string& api_key,
+                      double timeout_s) {
+  HttpRequest request;
+  request.url = url;
+  request.body = body;
+  request.timeout_s = timeout_s;
+  request.headers = {"Content-Type: application/json"};
+  if (!api_key.empty()) request.headers.push_back("Authorization: Bearer " + api_key);
+  return request;
+}
 
 HttpResponse http_send(const HttpRequest& request) {
   global_init();
@@ -89,7 +102,8 @@ HttpResponse http_send_with_retry(const HttpRequest& request, const RetryPolicy&
     log_debug("http", "attempt {} failed ({}); retrying in {:.2f} s", attempt, last_error, delay);
     std::this_thread::sleep_for(std::chrono::duration<double>(delay));
   }
-  throw HttpError(fmt::format("{} (gave up after {} attempts)", last_error, policy.max_attempts), last_status, false);
+  throw HttpError(fmt::format("{} (gave up after {} attempts)", last_error, policy.max_attempts), last_status,
+                  false);
 }
 
 std::string api_key_from(const std::string& explicit_key, const std::string& env_name) {

@@ -202,12 +202,7 @@ std::vector<JudgedItem> judge_audio(const std::vector<Response>& responses, cons
         const std::string cache_key = base_key + "-" + std::to_string(s) + "-" + std::to_string(attempt);
         std::optional<std::string> reply = cache.get(cache_key);
         if (!reply) {
-          io::HttpRequest request;
-          request.url = url;
-          request.body = body_text;
-          request.timeout_s = o.timeout_s;
-          request.headers = {"Content-Type: application/json"};
-          if (!key.empty()) request.headers.push_back("Authorization: Bearer " + key);
+          const auto request = io::json_post(url, body_text, key, o.timeout_s);
           auto response = io::http_send_with_retry(request, policy);
           reply = reply_text(response.body);
           if (!reply) {  // a 2xx body that is not a chat completion: counts as a reply without a rating

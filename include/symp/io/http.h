@@ -13,9 +13,13 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
-  double timeout_s = 120.0;          // whole-request limit
+  double timeout_s = 120.0;  // whole-request limit
   double connect_timeout_s = 10.0;
 };
+
+// A JSON POST to an OpenAI-compatible endpoint: Content-Type, and the key as a bearer token when not empty.
+HttpRequest json_post(const std::string& url, const std::string& body, const std::string& api_key,
+                      double timeout_s);
 
 struct HttpResponse {
   long status = 0;
@@ -35,8 +39,8 @@ struct HttpError : RuntimeError {
 HttpResponse http_send(const HttpRequest& request);
 
 struct RetryPolicy {
-  int max_attempts = 5;        // including the first
-  double base_delay_s = 1.0;   // delay before retry k is base * 2^(k-1), capped, with +-25% jitter
+  int max_attempts = 5;       // including the first
+  double base_delay_s = 1.0;  // delay before retry k is base * 2^(k-1), capped, with +-25% jitter
   double max_delay_s = 30.0;
 };
 
