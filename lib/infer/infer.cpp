@@ -28,7 +28,9 @@ namespace {
 using io::Json;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 struct Input {
   std::string id;          // query id (manifest) or file stem
@@ -89,7 +91,8 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
     }
   }
   if (o.limit > 0 && static_cast<int>(inputs.size()) > o.limit) inputs.resize(static_cast<size_t>(o.limit));
-  if (inputs.empty()) throw InputError("infer: no inputs (check --audio, --manifest, --partition and --split)");
+  if (inputs.empty())
+    throw InputError("infer: no inputs (check --audio, --manifest, --partition and --split)");
   return inputs;
 }
 
@@ -119,7 +122,8 @@ std::vector<Target> collect_targets(const InferOptions& o) {
     c.interpolate = pair;
     c.t = t;
     auto comma = pair.find(',');
-    targets.push_back({with_noise(c), fmt::format("{}-{}_t{:.2f}", pair.substr(0, comma), pair.substr(comma + 1), t), ""});
+    targets.push_back(
+        {with_noise(c), fmt::format("{}-{}_t{:.2f}", pair.substr(0, comma), pair.substr(comma + 1), t), ""});
   };
   if (o.reference_conditions) {
     for (const auto& a : anchors.all()) add_anchor(a);
@@ -136,9 +140,9 @@ std::vector<Target> collect_targets(const InferOptions& o) {
     Target t{o.condition, "", ""};
     const auto source = o.condition.source();
     if (source == "emotion") t.emotion = check_emotion(o.condition.emotion, "--emotion").name;
-    t.name = source == "emotion" ? t.emotion
-             : source == "none"  ? "NA"
-             : source == "va"    ? "va_" + o.condition.va
+    t.name = source == "emotion"       ? t.emotion
+             : source == "none"        ? "NA"
+             : source == "va"          ? "va_" + o.condition.va
              : source == "interpolate" ? fmt::format("{}_t{:.2f}", o.condition.interpolate, o.condition.t)
                                        : o.condition.taxonomy;
     t.name = sanitize(t.name);
@@ -158,10 +162,12 @@ std::vector<System> collect_systems(const InferOptions& o) {
     const auto eq = a.find('=');
     System s;
     s.adapter_dir = eq == std::string::npos ? a : a.substr(eq + 1);
-    s.name = eq == std::string::npos ? fs::path(s.adapter_dir).lexically_normal().filename().string() : a.substr(0, eq);
+    s.name = eq == std::string::npos ? fs::path(s.adapter_dir).lexically_normal().filename().string()
+                                     : a.substr(0, eq);
     if (s.name.empty()) s.name = "adapter";
     for (const auto& other : systems) {
-      if (other.name == s.name) throw UsageError("--adapter: two systems named '" + s.name + "' (use NAME=DIR)");
+      if (other.name == s.name)
+        throw UsageError("--adapter: two systems named '" + s.name + "' (use NAME=DIR)");
     }
     systems.push_back(s);
   }
@@ -175,7 +181,8 @@ std::unique_ptr<text::ChatTokenizer> open_tokenizer(const std::string& dir) {
   if (fs::exists(fs::path(dir) / "tokenizer_config.json")) {
     return std::make_unique<text::GlmTokenizer>(text::GlmTokenizer::load(dir));
   }
-  throw InputError(dir + ": neither a symp tokenizer (tokenizer.json) nor a GLM-4 tokenizer (tokenizer_config.json)");
+  throw InputError(
+      dir + ": neither a symp tokenizer (tokenizer.json) nor a GLM-4 tokenizer (tokenizer_config.json)");
 }
 
 // Samples one id from logits [V] (float32, CPU): temperature, then the smallest set of ids whose
@@ -227,7 +234,8 @@ std::set<std::string> kept_replies(const std::string& responses_path, const std:
 torch::Device parse_device(const std::string& name) {
   try {
     torch::Device d(name);
-    if (d.is_cuda() && !torch::cuda::is_available()) throw UsageError("--device " + name + ": CUDA is not available");
+    if (d.is_cuda() && !torch::cuda::is_available())
+      throw UsageError("--device " + name + ": CUDA is not available");
     return d;
   } catch (const c10::Error&) {
     throw UsageError("--device: unknown device '" + name + "'");
@@ -239,7 +247,8 @@ torch::Device parse_device(const std::string& name) {
 void SamplingOptions::validate() const {
   if (!std::isfinite(temperature)) throw UsageError("--temperature: must be finite");
   if (!(top_p > 0 && top_p <= 1)) throw UsageError(fmt::format("--top-p: must be in (0, 1], got {}", top_p));
-  if (max_new_tokens <= 0) throw UsageError(fmt::format("--max-new-tokens: must be > 0, got {}", max_new_tokens));
+  if (max_new_tokens <= 0)
+    throw UsageError(fmt::format("--max-new-tokens: must be > 0, got {}", max_new_tokens));
 }
 
 void InferOptions::validate() const {
@@ -252,7 +261,8 @@ void InferOptions::validate() const {
   const int modes = int(all_emotions) + int(reference_conditions) + int(!t_sweep.empty());
   if (modes > 1) throw UsageError("choose one of --all-emotions, --reference-conditions, --t-sweep");
   if (modes == 1 && condition.source() != "none" && t_sweep.empty()) {
-    throw UsageError("--all-emotions / --reference-conditions replace --emotion, --va, --interpolate and --probs");
+    throw UsageError(
+        "--all-emotions / --reference-conditions replace --emotion, --va, --interpolate and --probs");
   }
   if (!t_sweep.empty()) {
     if (condition.interpolate.empty()) throw UsageError("--t-sweep needs --interpolate A,B");
@@ -281,8 +291,8 @@ InferSummary run_infer(const InferOptions& o) {
   where.decoder_dir = o.codec_decoder_dir.empty() ? o.tokenizer_dir : o.codec_decoder_dir;
   where.device = o.device;
   auto codec = speech::open_codec(where);
-  log_info("infer", "{} inputs x {} conditions x {} systems; codec {}", inputs.size(), targets.size(), systems.size(),
-           codec->describe());
+  log_info("infer", "{} inputs x {} conditions x {} systems; codec {}", inputs.size(), targets.size(),
+           systems.size(), codec->describe());
 
   const int64_t user_id = tokenizer->special_id("<|user|>");
   const int64_t audio_first = tokenizer->audio_id(0);
@@ -319,9 +329,10 @@ InferSummary run_infer(const InferOptions& o) {
     }
     model->eval();
     if (model->config().vocab_size < tokenizer->vocab_size()) {
-      throw InputError(fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
-                                   "tokenizer do not belong together",
-                                   o.model_dir, model->config().vocab_size, tokenizer->vocab_size()));
+      throw InputError(
+          fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
+                      "tokenizer do not belong together",
+                      o.model_dir, model->config().vocab_size, tokenizer->vocab_size()));
     }
     ensure_dir(fs::path(o.out_dir) / sanitize(sys.name));
     for (const auto& in : inputs) {
@@ -347,7 +358,8 @@ InferSummary run_infer(const InferOptions& o) {
         seq.query_codes = query_codes[in.id];
         text::SequenceOptions seq_options;
         const auto encoded = text::build_sequence(seq, *tokenizer, seq_options);
-        std::vector<int64_t> prompt(encoded.input_ids.begin(), encoded.input_ids.begin() + encoded.assistant_start);
+        std::vector<int64_t> prompt(encoded.input_ids.begin(),
+                                    encoded.input_ids.begin() + encoded.assistant_start);
 
         const auto t0 = Clock::now();
         nn::KvCache cache;
@@ -387,7 +399,9 @@ InferSummary run_infer(const InferOptions& o) {
         const double decode_s = seconds_since(t1);
         const std::string va_tag =
             cond.used ? fmt::format("v{:+.2f}_a{:+.2f}", cond.used->valence, cond.used->arousal) : "NA";
-        const auto rel_wav = (fs::path(sanitize(sys.name)) / (sanitize(in.id) + "__" + target.name + "__" + va_tag + ".wav")).string();
+        const auto rel_wav =
+            (fs::path(sanitize(sys.name)) / (sanitize(in.id) + "__" + target.name + "__" + va_tag + ".wav"))
+                .string();
         if (!wav.samples.empty()) io::write_wav((fs::path(o.out_dir) / rel_wav).string(), wav);
 
         Json rec = {{"key", key},
@@ -430,7 +444,8 @@ InferSummary run_infer(const InferOptions& o) {
   }
   bar.finish();
   summary.tokens_per_second = gen_seconds > 0 ? gen_tokens / gen_seconds : 0;
-  summary.real_time_factor = summary.audio_seconds > 0 ? (gen_seconds + decode_seconds) / summary.audio_seconds : 0;
+  summary.real_time_factor =
+      summary.audio_seconds > 0 ? (gen_seconds + decode_seconds) / summary.audio_seconds : 0;
   io::write_json_atomic((fs::path(o.out_dir) / "summary.json").string(),
                         {{"replies", summary.replies},
                          {"skipped_existing", summary.skipped_existing},

@@ -93,7 +93,8 @@ std::unique_ptr<Glm4VoiceCodec> Glm4VoiceCodec::open(const Glm4VoiceOptions& opt
     const HiftConfig hift_config;
     m.flow = Flow::random(flow_config, m.device);
     m.hift = Hift::random(hift_config, m.device);
-    log_warn("glm4voice", "decoder: full-size flow + HiFT with RANDOM weights (benchmark only; the audio is noise)");
+    log_warn("glm4voice",
+             "decoder: full-size flow + HiFT with RANDOM weights (benchmark only; the audio is noise)");
   } else if (!options.decoder_dir.empty()) {
     const fs::path dir(options.decoder_dir);
     const auto yaml_path = (dir / "config.yaml").string();

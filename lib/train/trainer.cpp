@@ -50,7 +50,8 @@ void TrainOptions::validate() const {
   not_negative("weight_decay", weight_decay);
   not_negative("clip", clip);
   positive("nproc", nproc);
-  if (!(dist_timeout_s > 0)) throw UsageError(fmt::format("train: dist_timeout_s = {} must be positive", dist_timeout_s));
+  if (!(dist_timeout_s > 0))
+    throw UsageError(fmt::format("train: dist_timeout_s = {} must be positive", dist_timeout_s));
   if (!(bucket_mb > 0)) throw UsageError(fmt::format("train: bucket_mb = {} must be positive", bucket_mb));
   if (dist_backend != "auto" && dist_backend != "gloo" && dist_backend != "nccl") {
     throw UsageError(fmt::format("train: dist_backend = '{}': expected auto, gloo or nccl", dist_backend));
@@ -207,9 +208,10 @@ class Trainer {
         group_.broadcast(params, 0);
       }
       torch::manual_seed(o_.seed + 1000003ULL * static_cast<uint64_t>(group_.rank()));
-      sync_ = std::make_unique<GradientSync>(group_, params, static_cast<int64_t>(o_.bucket_mb * 1024 * 1024));
-      log_info("train", "gradients all-reduced in {} bucket(s) of up to {} MB over {} ranks ({})", sync_->buckets(),
-               o_.bucket_mb, group_.world_size(), group_.backend());
+      sync_ =
+          std::make_unique<GradientSync>(group_, params, static_cast<int64_t>(o_.bucket_mb * 1024 * 1024));
+      log_info("train", "gradients all-reduced in {} bucket(s) of up to {} MB over {} ranks ({})",
+               sync_->buckets(), o_.bucket_mb, group_.world_size(), group_.backend());
     }
   }
 
@@ -266,7 +268,8 @@ class Trainer {
     double sum = 0;
     int64_t count = 0;
     std::vector<size_t> order;  // this rank's share of the evaluation data
-    for (size_t i = static_cast<size_t>(group_.rank()); i < eval_.size(); i += static_cast<size_t>(group_.world_size()))
+    for (size_t i = static_cast<size_t>(group_.rank()); i < eval_.size();
+         i += static_cast<size_t>(group_.world_size()))
       order.push_back(i);
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(o_.batch_size)) {
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(o_.batch_size));
@@ -307,14 +310,14 @@ class Trainer {
       history_loss_.push_back(last_loss);
       if (metrics)
         metrics->append(
-          {{"step", step_},
-           {"epoch", static_cast<double>(epoch_) + static_cast<double>(batch_) / batches_per_epoch_},
-           {"loss", last_loss},
-           {"lr", lr_},
-           {"grad_norm", grad_norm_},
-           {"tokens", tokens_seen_},
-           {"tokens_per_s", rate},
-           {"elapsed_s", elapsed}});
+            {{"step", step_},
+             {"epoch", static_cast<double>(epoch_) + static_cast<double>(batch_) / batches_per_epoch_},
+             {"loss", last_loss},
+             {"lr", lr_},
+             {"grad_norm", grad_norm_},
+             {"tokens", tokens_seen_},
+             {"tokens_per_s", rate},
+             {"elapsed_s", elapsed}});
       if (bar) {
         bar->advance();
         bar->set_note(fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s", last_loss, lr_, rate));
@@ -371,7 +374,8 @@ class Trainer {
     for (const auto& [name, p] : optimizer_->params()) state["param." + name] = p.detach().cpu();
     for (auto& [name, t] : optimizer_->state()) state["adam." + name] = t;
     state["rng.cpu"] = rng_states[0].cpu();
-    for (size_t r = 1; r < rng_states.size(); ++r) state[fmt::format("rng.cpu.rank{}", r)] = rng_states[r].cpu();
+    for (size_t r = 1; r < rng_states.size(); ++r)
+      state[fmt::format("rng.cpu.rank{}", r)] = rng_states[r].cpu();
     for (size_t r = 0; r < cuda_states.size(); ++r) {
       state[r == 0 ? std::string("rng.cuda") : fmt::format("rng.cuda.rank{}", r)] = cuda_states[r].cpu();
     }
@@ -414,9 +418,10 @@ class Trainer {
     for (size_t r = 1; r < sums.size(); ++r) {
       const double other = sums[r].item<double>();
       if (other != sum && group_.is_main()) {
-        throw RuntimeError(fmt::format(
-            "train: at step {} the parameters of rank {} differ from rank 0's (checksums {:.17g} and {:.17g})",
-            step_, r, other, sum));
+        throw RuntimeError(
+            fmt::format("train: at step {} the parameters of rank {} differ from rank 0's (checksums {:.17g} "
+                        "and {:.17g})",
+                        step_, r, other, sum));
       }
     }
   }
@@ -477,7 +482,8 @@ class Trainer {
       optimizer_->load_state(adam, json.at("adam_steps").get<int64_t>(), dir.string());
       const std::string rng_key =
           group_.rank() == 0 ? std::string("rng.cpu") : fmt::format("rng.cpu.rank{}", group_.rank());
-      if (!state.count(rng_key)) throw InputError(fmt::format("{}: missing tensor '{}'", dir.string(), rng_key));
+      if (!state.count(rng_key))
+        throw InputError(fmt::format("{}: missing tensor '{}'", dir.string(), rng_key));
       auto generator = at::detail::getDefaultCPUGenerator();
       generator.set_state(state.at(rng_key));
       if (device_.is_cuda()) {

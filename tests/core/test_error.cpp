@@ -6,10 +6,14 @@
 
 TEST_CASE("error: with_context keeps the kind and the C++ type and prefixes the message", "[core]") {
   using symp::with_context;
-  auto input = [] { with_context("file.jsonl:3", [] { throw symp::InputError("field 'valence': not a number"); }); };
+  auto input = [] {
+    with_context("file.jsonl:3", [] { throw symp::InputError("field 'valence': not a number"); });
+  };
   CHECK_THROWS_AS(input(), symp::InputError);
   CHECK_THROWS_WITH(input(), "file.jsonl:3: field 'valence': not a number");
-  auto usage = [] { with_context("outer", [] { with_context("inner", [] { throw symp::UsageError("bad"); }); }); };
+  auto usage = [] {
+    with_context("outer", [] { with_context("inner", [] { throw symp::UsageError("bad"); }); });
+  };
   CHECK_THROWS_AS(usage(), symp::UsageError);
   CHECK_THROWS_WITH(usage(), "outer: inner: bad");
   try {

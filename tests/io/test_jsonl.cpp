@@ -20,7 +20,8 @@ TEST_CASE("io: JSONL round trip and a malformed line reported as file:line") {
   std::ofstream(dir.file("b.jsonl")) << "{\"id\": 1}\n\n{\"id\": 2,}\n";
   CHECK_THROWS_WITH(read_jsonl(dir.file("b.jsonl")), Catch::Contains("b.jsonl:3"));
   std::ofstream(dir.file("c.jsonl")) << "[1,2]\n";
-  CHECK_THROWS_WITH(read_jsonl(dir.file("c.jsonl")), Catch::Contains("c.jsonl:1") && Catch::Contains("object"));
+  CHECK_THROWS_WITH(read_jsonl(dir.file("c.jsonl")),
+                    Catch::Contains("c.jsonl:1") && Catch::Contains("object"));
 }
 
 TEST_CASE("io: the appender repairs a torn last line and keeps complete records") {
