@@ -3,25 +3,16 @@
 #include "symp/data/gen_data.h"
 
 #include <fmt/format.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "symp/affect/affect.h"
@@ -37,6 +28,8 @@
 #include "symp/data/templates.h"
 #include "symp/io/jsonl.h"
 
+#include "gen_data_units.h"
+
 namespace symp::data {
 namespace {
 
@@ -48,27 +41,6 @@ std::string query_audio_rel(const PlannedQuery& q) {
 std::string response_audio_rel(const PlannedRecord& r) {
   return "audio/responses/" + r.id + ".wav";
 }
-
-// What one unit of synthesis (a query and its pending responses) produced.
-struct UnitResult {
-  size_t query = 0;
-  double query_duration = 0.0;
-  std::vector<std::pair<size_t, double>> responses;  // record index, duration in seconds
-};
-
-// The work: every query with at least one record missing from the manifest.
-struct Work {
-  std::vector<size_t> queries;                  // query indices, in plan order
-  std::vector<std::vector<size_t>> records_of;  // per query: its pending record indices
-  std::vector<std::vector<size_t>> all_of;      // per query: all its record indices
-};
-
-struct Context {
-  const GenDataOptions& options;
-  const CorpusPlan& plan;
-  const TtsStyleTable& style;
-  const affect::AnchorSet& anchors;
-};
 
 // Writes 16-bit PCM WAV under a temporary name and renames it into place: a killed process leaves
 // either the complete file or a .tmp.* leftover, never a truncated WAV. Without `durable` there is no
@@ -120,8 +92,10 @@ void write_audio(const std::string& path, const io::Audio& audio, bool durable) 
   if (ec) throw RuntimeError(path + ": cannot move the finished audio into place (" + ec.message() + ")");
 }
 
-// Synthesises a query and the responses `records`. With `reuse_query_audio`, a query file left by an
-// interrupted run (complete: files are renamed into place) is reused instead of asked for again.
+}  // namespace
+
+namespace detail {
+
 UnitResult synthesize_unit(const Context& ctx, SpeechBackend& tts, size_t qi,
                            const std::vector<size_t>& records, bool reuse_query_audio) {
   const PlannedQuery& q = ctx.plan.queries[qi];
@@ -152,6 +126,14 @@ UnitResult synthesize_unit(const Context& ctx, SpeechBackend& tts, size_t qi,
   return out;
 }
 
+}  // namespace detail
+
+namespace {
+
+using detail::Context;
+using detail::UnitResult;
+using detail::Work;
+
 Json make_record(const Context& ctx, const PlannedRecord& r, double query_duration,
                  double response_duration) {
   const PlannedQuery& q = ctx.plan.queries[r.query];
@@ -174,181 +156,11 @@ Json make_record(const Context& ctx, const PlannedRecord& r, double query_durati
           {"response_duration", response_duration}};
 }
 
-// Serialises a unit result as one line for the pipe from a worker process.
-std::string encode(const UnitResult& u) {
-  std::string line = fmt::format("{} {:.17g}", u.query, u.query_duration);
-  for (const auto& [ri, d] : u.responses) line += fmt::format(" {}:{:.17g}", ri, d);
-  return line + "\n";
-}
-
-UnitResult decode(const std::string& line) {
-  std::istringstream in(line);
-  UnitResult u;
-  in >> u.query >> u.query_duration;
-  std::string item;
-  while (in >> item) {
-    const auto colon = item.find(':');
-    u.responses.emplace_back(std::stoul(item.substr(0, colon)), std::stod(item.substr(colon + 1)));
-  }
-  if (in.bad()) throw RuntimeError("gen-data: malformed worker message '" + line + "'");
-  return u;
-}
-
-void write_all(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ::_exit(4);  // the parent is gone
-    done += static_cast<size_t>(n);
-  }
-}
-
-// Synthesises `work` in `n` forked processes, each with its own espeak-ng engine (the library is a
-// process-wide singleton). Results come back over pipes; only this process appends to the manifest.
-void run_forked(const Context& ctx, const Work& work, int n,
-                const std::function<void(const UnitResult&)>& on_done) {
-  struct Child {
-    pid_t pid = -1;
-    int fd = -1;
-    std::string buffer;
-  };
-  std::vector<Child> children;
-  const pid_t parent = ::getpid();
-  std::fflush(nullptr);
-  for (int k = 0; k < n; ++k) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw RuntimeError(fmt::format("gen-data: pipe failed ({})", std::strerror(errno)));
-    const pid_t pid = ::fork();
-    if (pid < 0) throw RuntimeError(fmt::format("gen-data: fork failed ({})", std::strerror(errno)));
-    if (pid == 0) {
-      ::close(fds[0]);
-      for (const auto& c : children) ::close(c.fd);
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed parent takes its workers with it
-      if (::getppid() != parent) ::_exit(4);
-      int code = 0;
-      try {
-        // libespeak-ng's output depends on what the engine said before (a few samples to tens of
-        // milliseconds), so every unit is spoken by a fresh fork of one initialised engine, and always
-        // in full (query, then all its responses): the audio is the same whatever ran before, on a
-        // resume too.
-        EspeakBackend tts(ctx.style);
-        for (size_t i = static_cast<size_t>(k); i < work.queries.size(); i += static_cast<size_t>(n)) {
-          const pid_t unit = ::fork();
-          if (unit < 0) throw RuntimeError(fmt::format("fork failed ({})", std::strerror(errno)));
-          if (unit == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            int unit_code = 0;
-            try {
-              write_all(fds[1], encode(synthesize_unit(ctx, tts, work.queries[i], work.all_of[i], false)));
-            } catch (const std::exception& e) {
-              std::string msg = e.what();
-              std::replace(msg.begin(), msg.end(), '\n', ' ');
-              write_all(fds[1], "E " + msg + "\n");
-              unit_code = 3;
-            }
-            ::_exit(unit_code);
-          }
-          int status = 0;
-          while (::waitpid(unit, &status, 0) < 0 && errno == EINTR) {
-          }
-          if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-            throw RuntimeError(fmt::format("synthesis of query {} ended abnormally (status {})",
-                                           ctx.plan.queries[work.queries[i]].id, status));
-        }
-      } catch (const std::exception& e) {
-        std::string msg = e.what();
-        std::replace(msg.begin(), msg.end(), '\n', ' ');
-        write_all(fds[1], "E " + msg + "\n");
-        code = 3;
-      }
-      ::close(fds[1]);
-      ::_exit(code);
-    }
-    ::close(fds[1]);
-    children.push_back({pid, fds[0], {}});
-  }
-
-  std::string failure;
-  size_t open = children.size();
-  while (open > 0) {
-    std::vector<pollfd> pfds;
-    std::vector<Child*> owners;
-    for (auto& c : children)
-      if (c.fd >= 0) {
-        pfds.push_back({c.fd, POLLIN, 0});
-        owners.push_back(&c);
-      }
-    if (::poll(pfds.data(), pfds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
-      throw RuntimeError(fmt::format("gen-data: poll failed ({})", std::strerror(errno)));
-    }
-    for (size_t i = 0; i < pfds.size(); ++i) {
-      if (!(pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      Child& c = *owners[i];
-      char buf[65536];
-      const ssize_t got = ::read(c.fd, buf, sizeof buf);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        ::close(c.fd);
-        c.fd = -1;
-        --open;
-        continue;
-      }
-      c.buffer.append(buf, static_cast<size_t>(got));
-      for (size_t nl = c.buffer.find('\n'); nl != std::string::npos; nl = c.buffer.find('\n')) {
-        const std::string line = c.buffer.substr(0, nl);
-        c.buffer.erase(0, nl + 1);
-        if (line.rfind("E ", 0) == 0) {
-          if (failure.empty()) failure = line.substr(2);
-        } else {
-          on_done(decode(line));
-        }
-      }
-    }
-  }
-  for (auto& c : children) {
-    int status = 0;
-    while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (failure.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-      failure = fmt::format("worker process {} ended abnormally (status {})", c.pid, status);
-  }
-  if (!failure.empty()) throw RuntimeError("gen-data: synthesis failed: " + failure);
-}
-
 io::RetryPolicy retry_policy(const GenDataOptions& o) {
   io::RetryPolicy p;
   p.max_attempts = o.max_attempts;
   p.base_delay_s = o.retry_base_delay_s;
   return p;
-}
-
-// Synthesises `work` with `n` threads sharing a thread-safe backend (HTTP). A unit that still fails
-// after the retries is reported, not thrown: the others go on.
-std::vector<std::string> run_threaded(const Context& ctx, const Work& work, int n, SpeechBackend& tts,
-                                      const std::function<void(const UnitResult&)>& on_done) {
-  std::mutex mutex;
-  std::vector<std::string> failures;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < work.queries.size(); i = next++) {
-      try {
-        UnitResult u = synthesize_unit(ctx, tts, work.queries[i], work.records_of[i], true);
-        std::lock_guard<std::mutex> lock(mutex);
-        on_done(u);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mutex);
-        failures.push_back(
-            fmt::format("speech for query {}: {}", ctx.plan.queries[work.queries[i]].id, e.what()));
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
-  std::sort(failures.begin(), failures.end());
-  return failures;
 }
 
 Json settings_of(const GenDataOptions& o, const std::vector<std::string>& emotions,
@@ -573,9 +385,9 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
       if (options.tts_backend == "openai") {
         OpenAiSpeechBackend tts(resolve_speech_options(options.tts, resolve_text_options(options.llm)),
                                 retry_policy(options), options.request_timeout_s);
-        speech_failures = run_threaded(ctx, work, n, tts, on_done);
+        speech_failures = detail::run_threaded(ctx, work, n, tts, on_done);
       } else {
-        run_forked(ctx, work, n, on_done);
+        detail::run_forked(ctx, work, n, on_done);
       }
     }
     bar.finish();
