@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../test_util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -20,11 +22,12 @@ using namespace symp;
 namespace {
 
 // 60 espeak-ng utterances: 12 sentences x 5 voices with different pitch, speed and loudness. Made once
-// per test run; sentences 0-7 train the codec, 8-11 are held out.
+// per test process (ctest runs the cases in parallel processes); sentences 0-7 train the codec, 8-11 are
+// held out.
 const std::vector<std::string>& espeak_corpus() {
+  static const symp::test::ScratchDir scratch("embedded-codec-corpus");
   static const std::vector<std::string> files = [] {
-    const fs::path dir = fs::temp_directory_path() / "symp_test_embedded_codec";
-    fs::create_directories(dir);
+    const fs::path dir = scratch.path();
     const std::vector<std::string> sentences = {"I can't believe this happened again today.",
                                                 "Could you help me plan a trip to the mountains?",
                                                 "The weather has been lovely all week long.",
@@ -44,11 +47,9 @@ const std::vector<std::string>& espeak_corpus() {
     for (size_t s = 0; s < sentences.size(); ++s) {
       for (size_t v = 0; v < voices.size(); ++v) {
         const fs::path wav = dir / ("s" + std::to_string(s) + "_v" + std::to_string(v) + ".wav");
-        if (!fs::exists(wav)) {
-          const std::string cmd =
-              "espeak-ng -v " + voices[v] + " -w '" + wav.string() + "' \"" + sentences[s] + "\"";
-          REQUIRE(std::system(cmd.c_str()) == 0);
-        }
+        const std::string cmd =
+            "espeak-ng -v " + voices[v] + " -w '" + wav.string() + "' \"" + sentences[s] + "\"";
+        REQUIRE(std::system(cmd.c_str()) == 0);
         out.push_back(wav.string());
       }
     }

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../test_util.h"
+
 #include <filesystem>
 #include <set>
 
@@ -15,8 +17,9 @@ namespace {
 
 const text::SpmTokenizer& trained() {
   static const text::SpmTokenizer tok = [] {
-    const fs::path dir = fs::temp_directory_path() / "symp_test_sentencepiece";
-    fs::remove_all(dir);
+    static const symp::test::ScratchDir scratch(
+        "sentencepiece");  // per process: ctest runs cases in parallel
+    const fs::path dir = scratch.path() / "tokenizer";
     const std::vector<std::string> subjects = {"I", "You", "We", "My friend", "The team", "Everyone"};
     const std::vector<std::string> verbs = {"need help with",      "feel worried about", "are excited about",
                                             "keep thinking about", "want to plan",       "cannot finish"};
@@ -75,7 +78,6 @@ TEST_CASE("text: SentencePiece tokenizer round-trips text exactly with non-ASCII
 }
 
 TEST_CASE("text: SentencePiece tokenizer refuses a foreign tokenizer folder") {
-  const fs::path dir = fs::temp_directory_path() / "symp_test_sentencepiece_bad";
-  fs::create_directories(dir);
-  CHECK_THROWS_AS(text::SpmTokenizer::load(dir.string()), Error);
+  symp::test::ScratchDir dir("sentencepiece-foreign");
+  CHECK_THROWS_AS(text::SpmTokenizer::load(dir.path().string()), Error);
 }
