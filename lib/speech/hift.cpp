@@ -18,9 +18,15 @@ namespace tnn = torch::nn;
 // x + sin^2(alpha x) / alpha, alpha per channel (BigVGAN's Snake, linear-scale alpha).
 struct SnakeImpl : tnn::Module {
   explicit SnakeImpl(int channels) { alpha = register_parameter("alpha", torch::ones({channels}), false); }
+  // One buffer, updated in place: at audio rate x is tens of MB, and each temporary of the plain
+  // expression was a fresh allocation (the vocoder runs under InferenceMode, so nothing is saved for
+  // backward).
   torch::Tensor forward(const torch::Tensor& x) {
     auto a = alpha.view({1, -1, 1});
-    return x + (1.0 / (a + 1e-9)) * torch::sin(x * a).pow(2);
+    auto t = x * a;
+    t.sin_();
+    t.mul_(t);
+    return t.mul_(1.0 / (a + 1e-9)).add_(x);
   }
   torch::Tensor alpha;
 };
