@@ -177,14 +177,8 @@ torch::Tensor GlmBlockImpl::attention(const torch::Tensor& x, const torch::Tenso
     const int64_t per_group = heads / groups;
     auto grouped = q.reshape({batch, groups, per_group * length, d});
     torch::Tensor mask;
-    if (length > 1) {  // causal, bottom-right; rows are (head in group, position)
-      auto blocked =
-          torch::ones({length, total}, torch::TensorOptions().dtype(torch::kBool).device(x.device()))
-              .triu(total - length + 1);
-      mask = torch::zeros({length, total}, q.options())
-                 .masked_fill(blocked, -std::numeric_limits<float>::infinity())
-                 .repeat({per_group, 1});
-    }
+    if (length > 1)  // causal, bottom-right; rows are (head in group, position)
+      mask = compat::causal_bias(length, total, q.options()).repeat({per_group, 1});
     out = compat::attention(grouped, k, v, mask, false).reshape({batch, heads, length, d});
   } else {
     if (groups != heads) {  // each KV group serves heads / groups query heads (a broadcast, not a gather)

@@ -17,6 +17,13 @@ constexpr bool kTorch2 = true;
 constexpr bool kTorch2 = false;
 #endif
 
+// Additive causal mask [tq, tk] for the last tq of tk positions (aligned bottom-right): query i sees keys
+// up to tk - tq + i, and -inf beyond. Used by attention() below on 1.13 and by GLM decoding with a cache.
+inline torch::Tensor causal_bias(int64_t tq, int64_t tk, const torch::TensorOptions& options) {
+  auto upper = torch::ones({tq, tk}, options.dtype(torch::kBool)).triu(tk - tq + 1);
+  return torch::zeros({tq, tk}, options).masked_fill(upper, -std::numeric_limits<float>::infinity());
+}
+
 // scaled_dot_product_attention exists from torch 2.0; 1.13 gets the explicit softmax(QK^T/sqrt(d))V.
 // q, k, v: [B, H, T, D]; mask: additive float mask broadcastable to [B, H, Tq, Tk] or undefined.
 inline torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -31,11 +38,7 @@ inline torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, c
   auto k3 = k.reshape({b * h, tk, d});
   auto v3 = v.reshape({b * h, tk, v.size(3)});
   torch::Tensor bias = mask;
-  if (causal && !bias.defined()) {
-    auto upper = torch::ones({tq, tk}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
-                     .triu(tk - tq + 1);
-    bias = torch::zeros({tq, tk}, q.options()).masked_fill(upper, -std::numeric_limits<float>::infinity());
-  }
+  if (causal && !bias.defined()) bias = causal_bias(tq, tk, q.options());
   if (bias.defined() && bias.dim() == 4) bias = bias.expand({b, h, tq, tk}).reshape({b * h, tq, tk});
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   auto scores = bias.defined() ? torch::baddbmm(bias.to(q.scalar_type()), q3, k3.transpose(1, 2), 1.0, scale)
