@@ -392,18 +392,19 @@ FlowConfig FlowConfig::from_json(const nlohmann::json& j_in, const std::string& 
     if (!j.contains(part) || !j[part].is_object())
       throw InputError(source + ": flow block '" + part + "' missing");
   FlowConfig c;
-  io::read_optional(j, "input_size", c.input_size, source + ": flow");
-  io::read_optional(j, "output_size", c.output_size, source + ": flow");
-  io::read_optional(j, "spk_embed_dim", c.spk_embed_dim, source + ": flow");
-  io::read_optional(j, "vocab_size", c.vocab_size, source + ": flow");
-  io::read_optional(j, "input_frame_rate", c.input_frame_rate, source + ": flow");
+  const std::string where = source + ": flow";  // "config.yaml: flow: field 'x': ..."
+  io::read_optional(j, "input_size", c.input_size, where);
+  io::read_optional(j, "output_size", c.output_size, where);
+  io::read_optional(j, "spk_embed_dim", c.spk_embed_dim, where);
+  io::read_optional(j, "vocab_size", c.vocab_size, where);
+  io::read_optional(j, "input_frame_rate", c.input_frame_rate, where);
   const auto& e = j["encoder"];
-  io::read_optional(e, "output_size", c.encoder_output_size, source + ": flow");
-  io::read_optional(e, "attention_heads", c.attention_heads, source + ": flow");
-  io::read_optional(e, "linear_units", c.linear_units, source + ": flow");
-  io::read_optional(e, "num_blocks", c.num_blocks, source + ": flow");
-  io::read_optional(e, "block_size", c.block_size, source + ": flow");
-  io::read_optional(e, "key_bias", c.key_bias, source + ": flow");
+  io::read_optional(e, "output_size", c.encoder_output_size, where);
+  io::read_optional(e, "attention_heads", c.attention_heads, where);
+  io::read_optional(e, "linear_units", c.linear_units, where);
+  io::read_optional(e, "num_blocks", c.num_blocks, where);
+  io::read_optional(e, "block_size", c.block_size, where);
+  io::read_optional(e, "key_bias", c.key_bias, where);
   // Only the layout GLM-4-Voice ships is implemented; anything else is refused, not approximated.
   auto expect = [&](const char* key, const nlohmann::json& want) {
     if (e.contains(key) && e[key] != want)
@@ -418,26 +419,26 @@ FlowConfig FlowConfig::from_json(const nlohmann::json& j_in, const std::string& 
   expect("macaron_style", false);
   expect("activation_type", "swish");
   const auto& r = j["length_regulator"];
-  io::read_optional(r, "channels", c.regulator_channels, source + ": flow");
+  io::read_optional(r, "channels", c.regulator_channels, where);
   if (r.contains("sampling_ratios")) c.regulator_stages = int(r["sampling_ratios"].size());
   const auto& d = j["decoder"];
-  io::read_optional(d, "n_timesteps", c.n_timesteps, source + ": flow");
+  io::read_optional(d, "n_timesteps", c.n_timesteps, where);
   if (d.contains("cfm_params")) {
     auto cfm = d["cfm_params"].contains("content") ? d["cfm_params"]["content"] : d["cfm_params"];
-    io::read_optional(cfm, "inference_cfg_rate", c.inference_cfg_rate, source + ": flow");
-    io::read_optional(cfm, "t_scheduler", c.t_scheduler, source + ": flow");
+    io::read_optional(cfm, "inference_cfg_rate", c.inference_cfg_rate, where);
+    io::read_optional(cfm, "t_scheduler", c.t_scheduler, where);
   }
   if (!d.contains("estimator")) throw InputError(source + ": flow decoder 'estimator' missing");
   const auto& s = d["estimator"];
-  io::read_optional(s, "in_channels", c.estimator_in_channels, source + ": flow");
-  io::read_optional(s, "out_channels", c.estimator_out_channels, source + ": flow");
-  io::read_optional(s, "channels", c.channels, source + ": flow");
-  io::read_optional(s, "attention_head_dim", c.attention_head_dim, source + ": flow");
-  io::read_optional(s, "n_blocks", c.n_blocks, source + ": flow");
-  io::read_optional(s, "num_mid_blocks", c.num_mid_blocks, source + ": flow");
-  io::read_optional(s, "num_heads", c.num_heads, source + ": flow");
+  io::read_optional(s, "in_channels", c.estimator_in_channels, where);
+  io::read_optional(s, "out_channels", c.estimator_out_channels, where);
+  io::read_optional(s, "channels", c.channels, where);
+  io::read_optional(s, "attention_head_dim", c.attention_head_dim, where);
+  io::read_optional(s, "n_blocks", c.n_blocks, where);
+  io::read_optional(s, "num_mid_blocks", c.num_mid_blocks, where);
+  io::read_optional(s, "num_heads", c.num_heads, where);
   std::string act = "gelu";
-  io::read_optional(s, "act_fn", act, source + ": flow");
+  io::read_optional(s, "act_fn", act, where);
   if (act != "gelu")
     throw InputError(source + ": flow estimator act_fn '" + act + "': only gelu is supported");
   if (c.channels.empty()) throw InputError(source + ": flow estimator 'channels' is empty");

@@ -189,29 +189,30 @@ TORCH_MODULE(Generator);
 HiftConfig HiftConfig::from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) throw InputError(source + ": the hift arguments are not a mapping");
   HiftConfig c;
-  io::read_optional(j, "in_channels", c.in_channels, source + ": hift");
-  io::read_optional(j, "base_channels", c.base_channels, source + ": hift");
-  io::read_optional(j, "nb_harmonics", c.nb_harmonics, source + ": hift");
-  io::read_optional(j, "sampling_rate", c.sampling_rate, source + ": hift");
-  io::read_optional(j, "nsf_alpha", c.nsf_alpha, source + ": hift");
-  io::read_optional(j, "nsf_sigma", c.nsf_sigma, source + ": hift");
-  io::read_optional(j, "nsf_voiced_threshold", c.nsf_voiced_threshold, source + ": hift");
-  io::read_optional(j, "upsample_rates", c.upsample_rates, source + ": hift");
-  io::read_optional(j, "upsample_kernel_sizes", c.upsample_kernel_sizes, source + ": hift");
+  const std::string where = source + ": hift";
+  io::read_optional(j, "in_channels", c.in_channels, where);
+  io::read_optional(j, "base_channels", c.base_channels, where);
+  io::read_optional(j, "nb_harmonics", c.nb_harmonics, where);
+  io::read_optional(j, "sampling_rate", c.sampling_rate, where);
+  io::read_optional(j, "nsf_alpha", c.nsf_alpha, where);
+  io::read_optional(j, "nsf_sigma", c.nsf_sigma, where);
+  io::read_optional(j, "nsf_voiced_threshold", c.nsf_voiced_threshold, where);
+  io::read_optional(j, "upsample_rates", c.upsample_rates, where);
+  io::read_optional(j, "upsample_kernel_sizes", c.upsample_kernel_sizes, where);
   if (auto it = j.find("istft_params"); it != j.end() && it->is_object()) {
-    io::read_optional(*it, "n_fft", c.istft_n_fft, source + ": hift");
-    io::read_optional(*it, "hop_len", c.istft_hop, source + ": hift");
+    io::read_optional(*it, "n_fft", c.istft_n_fft, where);
+    io::read_optional(*it, "hop_len", c.istft_hop, where);
   }
-  io::read_optional(j, "resblock_kernel_sizes", c.resblock_kernel_sizes, source + ": hift");
-  io::read_optional(j, "resblock_dilation_sizes", c.resblock_dilation_sizes, source + ": hift");
-  io::read_optional(j, "source_resblock_kernel_sizes", c.source_resblock_kernel_sizes, source + ": hift");
-  io::read_optional(j, "source_resblock_dilation_sizes", c.source_resblock_dilation_sizes, source + ": hift");
-  io::read_optional(j, "lrelu_slope", c.lrelu_slope, source + ": hift");
-  io::read_optional(j, "audio_limit", c.audio_limit, source + ": hift");
+  io::read_optional(j, "resblock_kernel_sizes", c.resblock_kernel_sizes, where);
+  io::read_optional(j, "resblock_dilation_sizes", c.resblock_dilation_sizes, where);
+  io::read_optional(j, "source_resblock_kernel_sizes", c.source_resblock_kernel_sizes, where);
+  io::read_optional(j, "source_resblock_dilation_sizes", c.source_resblock_dilation_sizes, where);
+  io::read_optional(j, "lrelu_slope", c.lrelu_slope, where);
+  io::read_optional(j, "audio_limit", c.audio_limit, where);
   if (auto it = j.find("f0_predictor"); it != j.end() && it->is_object()) {
-    io::read_optional(*it, "num_class", c.f0_num_class, source + ": hift");
-    io::read_optional(*it, "in_channels", c.f0_in_channels, source + ": hift");
-    io::read_optional(*it, "cond_channels", c.f0_cond_channels, source + ": hift");
+    io::read_optional(*it, "num_class", c.f0_num_class, where);
+    io::read_optional(*it, "in_channels", c.f0_in_channels, where);
+    io::read_optional(*it, "cond_channels", c.f0_cond_channels, where);
   }
   try {
     c.validate();
