@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: a scratch folder per test and running the symp binary.
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -80,6 +81,25 @@ inline RunResult run_symp(const std::string& args, const std::string& prefix = "
 
 inline std::string fixtures_dir() {
   return std::string(SYMP_SHARED_DIR) + "/fixtures";
+}
+
+// Standard base64 (with padding): tiktoken's tokenizer.model stores each token's bytes this way.
+inline std::string base64(const std::string& bytes) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += table[(v >> s) & 63];
+  }
+  if (bytes.size() - i == 1) {
+    const uint32_t v = uint8_t(bytes[i]) << 16;
+    out += std::string{table[(v >> 18) & 63], table[(v >> 12) & 63], '=', '='};
+  } else if (bytes.size() - i == 2) {
+    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
+    out += std::string{table[(v >> 18) & 63], table[(v >> 12) & 63], table[(v >> 6) & 63], '='};
+  }
+  return out;
 }
 
 }  // namespace symp::test

@@ -21,6 +21,7 @@
 #include "symp/text/glm_tokenizer.h"
 #include "symp/text/sentencepiece.h"
 #include "symp/text/sequence.h"
+#include "symp/text/utf8.h"
 
 namespace symp::infer {
 namespace {
@@ -36,6 +37,8 @@ struct Input {
   std::string id;          // query id (manifest) or file stem
   std::string audio_path;  // absolute or relative to the working folder
   std::string text;        // the query's text when the manifest has it
+  std::string split;       // the manifest record's split ("neutral", "emotional"; "" for plain files)
+  std::string emotion;     // the emotion in the user's voice (emotional split), else ""
 };
 
 struct Target {
@@ -47,6 +50,7 @@ struct Target {
 struct System {
   std::string name;
   std::string adapter_dir;  // empty: the base model alone
+  text::PromptStyle style = text::PromptStyle::Sympatheia;
 };
 
 std::string sanitize(const std::string& s) {
@@ -72,6 +76,8 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
                                                    : io::require_string(r, "audio", ctx);
       in.audio_path = fs::path(audio).is_absolute() ? audio : (base / audio).string();
       in.text = r.value("query_text", "");
+      in.split = r.value("split", "");
+      if (in.split == "emotional") in.emotion = r.value("emotion", "");
       inputs.push_back(std::move(in));
     });
   }
@@ -86,7 +92,7 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
       files.emplace_back(a);
     }
     for (const auto& f : files) {
-      Input in{f.stem().string(), f.string(), ""};
+      Input in{f.stem().string(), f.string(), "", "", ""};
       if (seen.insert(in.id).second) inputs.push_back(in);
     }
   }
@@ -171,7 +177,55 @@ std::vector<System> collect_systems(const InferOptions& o) {
     }
     systems.push_back(s);
   }
+  const auto style = text::parse_prompt_style(o.prompt_style);
+  for (auto& s : systems) s.style = style;
+  for (const auto& spec : o.styles) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("--style: expected NAME=STYLE, got '" + spec + "'");
+    const std::string name = spec.substr(0, eq);
+    auto it = std::find_if(systems.begin(), systems.end(), [&](const System& s) { return s.name == name; });
+    if (it == systems.end()) throw UsageError("--style: no system named '" + name + "'");
+    it->style = with_context("--style " + spec, [&] { return text::parse_prompt_style(spec.substr(eq + 1)); });
+  }
   return systems;
+}
+
+// Ids that end a reply, with their names: <|user|> and <|observation|> (the chat format's turn ends) and
+// the end-of-text ids the model folder's generation_config.json (eos_token_id) and the tokenizer's
+// tokenizer_config.json (eos_token) name.
+std::map<int64_t, std::string> stop_tokens(const std::string& model_dir, const std::string& tokenizer_dir,
+                                           const text::ChatTokenizer& tokenizer) {
+  std::map<int64_t, std::string> stops;
+  for (const char* name : {"<|user|>", "<|observation|>"}) {
+    try {
+      stops[tokenizer.special_id(name)] = name;
+    } catch (const InputError&) {
+      if (std::string(name) == "<|user|>") throw;  // the layout cannot end a turn without it
+    }
+  }
+  const auto generation = fs::path(model_dir) / "generation_config.json";
+  if (fs::exists(generation)) {
+    const auto j = io::read_json(generation.string());
+    if (j.contains("eos_token_id")) {
+      const auto& e = j["eos_token_id"];
+      std::vector<int64_t> ids;
+      if (e.is_number_integer()) ids.push_back(e.get<int64_t>());
+      else if (e.is_array()) ids = with_context(generation.string() + ": field 'eos_token_id'",
+                                                [&] { return e.get<std::vector<int64_t>>(); });
+      for (int64_t id : ids) {
+        if (!stops.count(id)) stops[id] = id < tokenizer.vocab_size() ? tokenizer.decode({id}) : std::to_string(id);
+      }
+    }
+  }
+  const auto config = fs::path(tokenizer_dir) / "tokenizer_config.json";
+  if (fs::exists(config)) {
+    const auto j = io::read_json(config.string());
+    std::string eos;
+    if (j.contains("eos_token") && j["eos_token"].is_string()) eos = j["eos_token"].get<std::string>();
+    if (j.contains("eos_token") && j["eos_token"].is_object()) eos = j["eos_token"].value("content", "");
+    if (!eos.empty()) stops[with_context(config.string() + ": eos_token", [&] { return tokenizer.special_id(eos); })] = eos;
+  }
+  return stops;
 }
 
 std::unique_ptr<text::ChatTokenizer> open_tokenizer(const std::string& dir) {
@@ -185,25 +239,24 @@ std::unique_ptr<text::ChatTokenizer> open_tokenizer(const std::string& dir) {
       dir + ": neither a symp tokenizer (tokenizer.json) nor a GLM-4 tokenizer (tokenizer_config.json)");
 }
 
-// Samples one id from logits [V] (float32, CPU): temperature, then the smallest set of ids whose
-// probability reaches top_p, then a draw from the seeded generator.
+// Samples one id from logits [V] (float32, on the model's device): temperature, then the smallest set of
+// ids whose probability reaches top_p, then a draw from the seeded generator. Everything stays on the
+// device; only the chosen id comes back to the host.
 int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng& rng) {
   if (s.temperature <= 0) return logits.argmax().item<int64_t>();
-  auto probs = torch::softmax(logits / s.temperature, 0);
-  auto sorted = probs.sort(0, /*descending=*/true);
-  auto p = std::get<0>(sorted).contiguous();
-  auto idx = std::get<1>(sorted).contiguous();
-  const float* pp = p.data_ptr<float>();
-  const int64_t n = p.numel();
-  int64_t keep = 0;
-  double mass = 0;
-  while (keep < n && (keep == 0 || mass < s.top_p)) mass += pp[keep++];
-  double u = rng.uniform() * mass, acc = 0;
-  for (int64_t i = 0; i < keep; ++i) {
-    acc += pp[i];
-    if (u < acc) return idx[i].item<int64_t>();
-  }
-  return idx[keep - 1].item<int64_t>();
+  const auto probs = torch::softmax(logits.to(torch::kFloat64) / s.temperature, 0);
+  const auto sorted = probs.sort(0, /*descending=*/true);
+  const auto& p = std::get<0>(sorted);
+  const auto& idx = std::get<1>(sorted);
+  const auto cum = p.cumsum(0);
+  // keep = 1 + number of ids before the mass reaches top_p (at least one id)
+  const auto keep = (cum < s.top_p).sum().clamp_max(p.numel() - 1) + 1;
+  const auto mass = cum.index_select(0, (keep - 1).view({1}));
+  const auto u = mass * rng.uniform();
+  const auto positions = torch::arange(p.numel(), torch::TensorOptions().dtype(torch::kInt64).device(p.device()));
+  // first kept position whose cumulative mass exceeds u
+  const auto chosen = ((cum <= u) & (positions < keep)).sum().clamp_max(keep - 1);
+  return idx.index_select(0, chosen.view({1})).item<int64_t>();
 }
 
 // Replies of an earlier run in `responses_path` that are finished: their WAV is on disk, or they held no
@@ -255,6 +308,7 @@ void InferOptions::validate() const {
   if (model_dir.empty()) throw UsageError("--model: required");
   if (tokenizer_dir.empty()) throw UsageError("--tokenizer: required");
   if (out_dir.empty()) throw UsageError("--out: required");
+  with_context("--prompt-style", [&] { return text::parse_prompt_style(prompt_style); });
   if (audio.empty() && manifest.empty()) throw UsageError("give --audio FILE... or --manifest FILE");
   if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype: f32 or bf16, got '" + dtype + "'");
   if (limit < 0) throw UsageError("--limit: must be >= 0");
@@ -285,6 +339,12 @@ InferSummary run_infer(const InferOptions& o) {
   ensure_dir(o.out_dir);
 
   auto tokenizer = open_tokenizer(o.tokenizer_dir);
+  // Before any input is read or reply written: the model must cover every id the tokenizer can give.
+  if (const auto vocab = nn::GlmConfig::load(o.model_dir).vocab_size; vocab < tokenizer->vocab_size()) {
+    throw InputError(fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
+                                 "tokenizer do not belong together",
+                                 o.model_dir, vocab, tokenizer->vocab_size()));
+  }
   speech::CodecLocation where;
   where.kind = o.codec;
   where.encoder_dir = o.codec_encoder_dir.empty() ? o.tokenizer_dir : o.codec_encoder_dir;
@@ -294,7 +354,8 @@ InferSummary run_infer(const InferOptions& o) {
   log_info("infer", "{} inputs x {} conditions x {} systems; codec {}", inputs.size(), targets.size(),
            systems.size(), codec->describe());
 
-  const int64_t user_id = tokenizer->special_id("<|user|>");
+  const auto stops = stop_tokens(o.model_dir, o.tokenizer_dir, *tokenizer);
+  const int64_t text_vocab = tokenizer->vocab_size();
   const int64_t audio_first = tokenizer->audio_id(0);
   const int64_t audio_last = tokenizer->audio_id(codec->vocab_size() - 1);
 
@@ -328,12 +389,6 @@ InferSummary run_infer(const InferOptions& o) {
       model->merge_adapters();
     }
     model->eval();
-    if (model->config().vocab_size < tokenizer->vocab_size()) {
-      throw InputError(
-          fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
-                      "tokenizer do not belong together",
-                      o.model_dir, model->config().vocab_size, tokenizer->vocab_size()));
-    }
     ensure_dir(fs::path(o.out_dir) / sanitize(sys.name));
     for (const auto& in : inputs) {
       for (const auto& target : targets) {
@@ -352,26 +407,26 @@ InferSummary run_infer(const InferOptions& o) {
         Rng noise_rng(stable_hash(noise_key.data(), noise_key.size(), o.seed * 0x9E3779B97F4A7C15ULL + 2));
         const auto cond = affect::resolve_condition(target.options, noise_rng);
 
-        text::SequenceInput seq;
-        seq.id = in.id;
-        seq.condition = cond.used;
-        seq.query_codes = query_codes[in.id];
-        text::SequenceOptions seq_options;
-        const auto encoded = text::build_sequence(seq, *tokenizer, seq_options);
-        std::vector<int64_t> prompt(encoded.input_ids.begin(),
-                                    encoded.input_ids.begin() + encoded.assistant_start);
+        // The text baseline names an anchor: the target's, else the nearest to the condition's VA.
+        const std::string named = !cond.used ? ""
+                                  : !target.emotion.empty()
+                                      ? target.emotion
+                                      : affect::AnchorSet::builtin().nearest(*cond.used).name;
+        const auto built = text::build_prompt(sys.style, cond.used, named, query_codes[in.id], *tokenizer);
+        const std::vector<int64_t>& prompt = built.ids;
 
         const auto t0 = Clock::now();
         nn::KvCache cache;
         cache.reserve(static_cast<int64_t>(prompt.size()) + o.sampling.max_new_tokens);
         auto ids = torch::tensor(prompt, torch::kInt64).view({1, -1}).to(device);
         std::vector<int64_t> generated;
-        bool stopped = false;
+        std::string stop_token;
         for (int step = 0; step < o.sampling.max_new_tokens; ++step) {
-          auto logits = model->forward(ids, &cache).index({0, -1}).to(torch::kFloat32).to(torch::kCPU);
+          // Only ids the tokenizer knows: a checkpoint's padded vocabulary rows are never valid output.
+          auto logits = model->forward(ids, &cache).index({0, -1}).narrow(0, 0, text_vocab).to(torch::kFloat32);
           const int64_t next = sample_token(logits, o.sampling, rng);
-          if (next == user_id) {
-            stopped = true;
+          if (auto stop = stops.find(next); stop != stops.end()) {
+            stop_token = stop->second;
             break;
           }
           generated.push_back(next);
@@ -387,7 +442,7 @@ InferSummary run_infer(const InferOptions& o) {
             text_ids.push_back(id);
           }
         }
-        std::string reply_text = tokenizer->decode(text_ids);
+        std::string reply_text = text::to_valid_utf8(tokenizer->decode(text_ids));
         // The layout puts "\n" between the text and the audio; trim it and spaces.
         const auto b = reply_text.find_first_not_of(" \n"), e = reply_text.find_last_not_of(" \n");
         reply_text = b == std::string::npos ? "" : reply_text.substr(b, e - b + 1);
@@ -395,7 +450,15 @@ InferSummary run_infer(const InferOptions& o) {
         const auto t1 = Clock::now();
         io::Audio wav;
         wav.sample_rate = codec->output_sample_rate();
-        if (!codes.empty()) wav.samples = codec->decode(codes);
+        double first_audio_s = -1;
+        if (!codes.empty() && o.stream) {
+          codec->decode_stream(codes, [&](const std::vector<float>& piece) {
+            if (first_audio_s < 0) first_audio_s = seconds_since(t1);
+            wav.samples.insert(wav.samples.end(), piece.begin(), piece.end());
+          });
+        } else if (!codes.empty()) {
+          wav.samples = codec->decode(codes);
+        }
         const double decode_s = seconds_since(t1);
         const std::string va_tag =
             cond.used ? fmt::format("v{:+.2f}_a{:+.2f}", cond.used->valence, cond.used->arousal) : "NA";
@@ -414,17 +477,25 @@ InferSummary run_infer(const InferOptions& o) {
                     {"condition", target.name},
                     {"condition_source", cond.source},
                     {"emotion", target.emotion.empty() ? Json(nullptr) : Json(target.emotion)},
-                    {"prompt", affect::system_prompt(cond.used)},
+                    {"prompt", built.system},
+                    {"prompt_style", text::prompt_style_name(sys.style)},
+                    {"setting", in.split.empty() ? Json(nullptr) : Json(in.split)},
+                    {"query_emotion", in.emotion.empty() ? Json(nullptr) : Json(in.emotion)},
                     {"response_text", reply_text},
                     {"response_audio", wav.samples.empty() ? Json(nullptr) : Json(rel_wav)},
                     {"response_duration", wav.duration()},
                     {"prompt_tokens", prompt.size()},
                     {"text_tokens", text_ids.size()},
                     {"audio_tokens", codes.size()},
-                    {"stopped", stopped ? "user" : "max_new_tokens"},
+                    {"stopped", stop_token.empty()          ? "max_new_tokens"
+                                : stop_token == "<|user|>"        ? "user"
+                                : stop_token == "<|observation|>" ? "observation"
+                                                                  : "eos"},
+                    {"stop_token", stop_token.empty() ? Json(nullptr) : Json(stop_token)},
                     {"generation_seconds", gen_s},
                     {"decode_seconds", decode_s},
                     {"tokens_per_second", gen_s > 0 ? generated.size() / gen_s : 0.0}};
+        if (o.stream && first_audio_s >= 0) rec["first_audio_seconds"] = first_audio_s;
         if (cond.requested) {
           rec["requested_valence"] = cond.requested->valence;
           rec["requested_arousal"] = cond.requested->arousal;
@@ -454,6 +525,7 @@ InferSummary run_infer(const InferOptions& o) {
                          {"real_time_factor", summary.real_time_factor},
                          {"audio_seconds", summary.audio_seconds},
                          {"codec", codec->describe()},
+                         {"stream", o.stream},
                          {"device", o.device},
                          {"dtype", o.dtype}});
   log_info("infer", "{} replies ({} kept from an earlier run), {:.1f} tokens/s, real-time factor {:.3f}",

@@ -52,29 +52,42 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
       if (x.system.empty()) x.system = folder_name;
       std::string audio = first_string(r, {"response_audio", "audio", "wav"});
       if (!audio.empty()) x.audio = fs::path(audio).is_absolute() ? audio : (base / audio).string();
-      x.emotion = first_string(r, {"emotion", "condition"});
-      bool has_va = r.contains("valence") && r["valence"].is_number() && r.contains("arousal") &&
-                    r["arousal"].is_number();
-      if (has_va) {
-        auto va = affect::make_va(r["valence"].get<double>(), r["arousal"].get<double>(), x.where);
-        x.valence = va.valence;
-        x.arousal = va.arousal;
-      }
-      if (!x.emotion.empty() && anchors.contains(x.emotion)) {
-        const auto& a = anchors.find(x.emotion);
-        x.emotion = a.name;
-        if (!has_va) {
-          x.valence = a.va.valence;
-          x.arousal = a.va.arousal;
-        }
-      } else if (has_va) {
-        // An interpolated or noisy condition: named after the nearest anchor for the per-emotion means.
-        x.emotion = anchors.nearest({x.valence, x.arousal}).name;
-      } else {
-        throw InputError(x.where + ": no emotion, condition or valence/arousal to judge against");
-      }
       std::string setting = first_string(r, {"setting", "split"});
       x.setting = setting.empty() ? default_setting : parse_setting(setting, x.where + ": field 'setting'");
+      // The Emotional setting judges against the emotion in the user's voice (infer's query_emotion),
+      // whatever condition the prompt carried (usually none).
+      const std::string query_emotion = first_string(r, {"query_emotion"});
+      if (x.setting == Setting::Emotional && !query_emotion.empty()) {
+        if (!anchors.contains(query_emotion))
+          throw InputError(x.where + ": field 'query_emotion': '" + query_emotion + "' is not an anchor");
+        const auto& a = anchors.find(query_emotion);
+        x.emotion = a.name;
+        x.valence = a.va.valence;
+        x.arousal = a.va.arousal;
+      } else {
+        x.emotion = first_string(r, {"emotion", "condition"});
+        bool has_va = r.contains("valence") && r["valence"].is_number() && r.contains("arousal") &&
+                      r["arousal"].is_number();
+        if (has_va) {
+          auto va = affect::make_va(r["valence"].get<double>(), r["arousal"].get<double>(), x.where);
+          x.valence = va.valence;
+          x.arousal = va.arousal;
+        }
+        if (!x.emotion.empty() && anchors.contains(x.emotion)) {
+          const auto& a = anchors.find(x.emotion);
+          x.emotion = a.name;
+          if (!has_va) {
+            x.valence = a.va.valence;
+            x.arousal = a.va.arousal;
+          }
+        } else if (has_va) {
+          // An interpolated or noisy condition: named after the nearest anchor for the per-emotion means.
+          x.emotion = anchors.nearest({x.valence, x.arousal}).name;
+        } else {
+          throw InputError(x.where + ": no emotion, condition, query_emotion (emotional setting) or "
+                           "valence/arousal to judge against");
+        }
+      }
       x.transcript = first_string(r, {"transcript"});
       x.text = first_string(r, {"response_text", "text"});
       x.query = first_string(r, {"query_id", "input", "query_text"});

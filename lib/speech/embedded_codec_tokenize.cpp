@@ -5,9 +5,12 @@
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/progress.h"
+#include "symp/core/rng.h"
 #include "symp/io/audio.h"
 #include "symp/io/csv.h"
 #include "symp/io/jsonl.h"
+#include "symp/speech/glm4voice.h"
+#include "symp/text/glm_tokenizer.h"
 
 #include <algorithm>
 #include <atomic>
@@ -72,12 +75,68 @@ void tokenize_fit(const TokenizeFitOptions& options) {
 }
 
 void TokenizeEncodeOptions::validate() const {
-  if (model_dir.empty()) throw UsageError("--model: a model folder from `symp tokenize fit` is required");
+  if (codec == "embedded") {
+    if (model_dir.empty()) throw UsageError("--model: a model folder from `symp tokenize fit` is required");
+    if (!speech_tokenizer_dir.empty() || !text_tokenizer_dir.empty())
+      throw UsageError("--speech-tokenizer / --text-tokenizer go with --codec glm4voice");
+  } else if (codec == "glm4voice") {
+    if (speech_tokenizer_dir.empty())
+      throw UsageError("--speech-tokenizer: --codec glm4voice needs a glm-4-voice-tokenizer folder");
+    if (text_tokenizer_dir.empty())
+      throw UsageError("--text-tokenizer: --codec glm4voice needs a glm-4-voice-9b folder");
+    if (!model_dir.empty()) throw UsageError("--model is the embedded codec's folder; not with --codec glm4voice");
+  } else {
+    throw UsageError("--codec: embedded or glm4voice, got '" + codec + "'");
+  }
   corpus.validate();
 }
 
+namespace {
+
+// One audio file at `rate`, named in any error.
+std::vector<float> read_speech(const std::string& path, int rate) {
+  return with_context(path, [&] {
+    io::Audio audio = io::read_audio(path, rate);
+    if (audio.samples.empty()) throw InputError("audio is empty");
+    return std::move(audio.samples);
+  });
+}
+
+text::CorpusEncodeSummary encode_glm4voice(const TokenizeEncodeOptions& options) {
+  const auto tokenizer = text::GlmTokenizer::load(options.text_tokenizer_dir);
+  if (tokenizer.audio_codes() == 0)
+    throw InputError(options.text_tokenizer_dir +
+                     "/tokenizer_config.json: no <|audio_N|> added tokens: not a GLM-4-Voice text tokenizer");
+  Glm4VoiceOptions codec_options;
+  codec_options.tokenizer_dir = options.speech_tokenizer_dir;
+  codec_options.device = options.device;
+  auto codec = Glm4VoiceCodec::open(codec_options);
+  if (codec->vocab_size() > tokenizer.audio_codes())
+    throw InputError(fmt::format(
+        "{}: the speech tokenizer's codebook has {} codes but {}/tokenizer_config.json has only {} audio "
+        "tokens (<|audio_0|> to <|audio_{}|>): the two folders do not belong together",
+        options.speech_tokenizer_dir, codec->vocab_size(), options.text_tokenizer_dir, tokenizer.audio_codes(),
+        tokenizer.audio_codes() - 1));
+  log_info("tokenize", "{}; GLM-4 text tokenizer, {} ids ({} audio)", codec->describe(),
+           tokenizer.vocab_size(), tokenizer.audio_codes());
+  const int rate = codec->sample_rate();
+  text::CorpusEncodeOptions corpus = options.corpus;
+  corpus.encoder_id = fmt::format("glm4voice {} | {} ({} ids)", codec->describe(), options.text_tokenizer_dir,
+                                  tokenizer.vocab_size());
+  // WhisperVQ batches the windows of every file of a few records together, on all torch threads.
+  auto encode_batch = [&](const std::vector<std::string>& paths) {
+    std::vector<std::vector<float>> wavs;
+    for (const auto& p : paths) wavs.push_back(read_speech(p, rate));
+    return codec->encode_batch(wavs);
+  };
+  return text::encode_corpus(corpus, tokenizer, encode_batch);
+}
+
+}  // namespace
+
 text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options) {
   options.validate();
+  if (options.codec == "glm4voice") return encode_glm4voice(options);
   const auto codec = EmbeddedCodec::load(options.model_dir);
   const auto tokenizer = text::SpmTokenizer::load(options.model_dir);
   if (tokenizer.audio_codes() != codec->vocab_size())
@@ -85,12 +144,13 @@ text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options) 
         fmt::format("{}: the tokenizer has {} audio ids but the codec {} codes; refit the model folder",
                     options.model_dir, tokenizer.audio_codes(), codec->vocab_size()));
   const int rate = codec->sample_rate();
-  auto encode_audio = [&](const std::string& path) {
-    const io::Audio audio = io::read_audio(path, rate);
-    if (audio.samples.empty()) throw InputError("audio is empty");
-    return codec->encode(audio.samples);
-  };
-  return text::encode_corpus(options.corpus, tokenizer, encode_audio);
+  text::CorpusEncodeOptions corpus = options.corpus;
+  // The model files' bytes: a refitted folder is another encoder.
+  const std::string model_bytes = read_text_file(fs::path(options.model_dir) / kEmbeddedCodecFile) +
+                                  read_text_file(fs::path(options.model_dir) / text::SpmTokenizer::kConfigFile);
+  corpus.encoder_id = fmt::format("embedded {:016x}", stable_hash(model_bytes.data(), model_bytes.size()));
+  auto encode_audio = [&](const std::string& path) { return codec->encode(read_speech(path, rate)); };
+  return text::encode_corpus(corpus, tokenizer, text::parallel_audio_encoder(encode_audio, corpus.threads));
 }
 
 void RoundtripOptions::validate() const {

@@ -197,7 +197,7 @@ void Glm4VoiceCodec::decode_stream(const std::vector<int64_t>& ids, const AudioS
       request.prompt_mel = torch::cat(mels, -1).transpose(1, 2);
     }
     auto mel = m.flow->inference(request);
-    if (mel_overlap.defined()) {
+    if (mel_overlap.defined() && m.options.stream_crossfade) {
       const int64_t k = std::min({overlap, mel.size(2), mel_overlap.size(2)});
       mel.narrow(2, 0, k).copy_(mel.narrow(2, 0, k) * window.narrow(0, 0, k) +
                                 mel_overlap.narrow(2, mel_overlap.size(2) - k, k) *

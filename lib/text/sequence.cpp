@@ -22,11 +22,71 @@ std::string audio_tags(const std::vector<int64_t>& codes) {
 
 // Everything up to and including "<|assistant|>\n": the inference prompt.
 std::string prompt_text(const SequenceInput& record) {
-  return "<|system|>\n" + affect::system_prompt(record.condition) + "\n<|user|>\n" +
-         audio_tags(record.query_codes) + "\n<|assistant|>\n";
+  return "<|system|>\n" + (record.system ? *record.system : affect::system_prompt(record.condition)) +
+         "\n<|user|>\n" + audio_tags(record.query_codes) + "\n<|assistant|>\n";
 }
 
+// The part of affect::system_prompt() every style shares.
+constexpr const char* kRespondInEnglish = "Please respond in English.";
+
 }  // namespace
+
+const char* const kGlm4VoiceSystem =
+    "User will provide you with a speech instruction. Do it step by step. First, think about the "
+    "instruction and respond in a interleaved manner, with 13 text token followed by 26 audio tokens. ";
+
+PromptStyle parse_prompt_style(const std::string& name) {
+  if (name == "sympatheia") return PromptStyle::Sympatheia;
+  if (name == "emotion-text") return PromptStyle::EmotionText;
+  if (name == "plain") return PromptStyle::Plain;
+  if (name == "glm4voice") return PromptStyle::Glm4Voice;
+  throw UsageError("prompt style must be sympatheia, emotion-text, plain or glm4voice, got \"" + name + "\"");
+}
+
+std::string prompt_style_name(PromptStyle style) {
+  switch (style) {
+    case PromptStyle::Sympatheia: return "sympatheia";
+    case PromptStyle::EmotionText: return "emotion-text";
+    case PromptStyle::Plain: return "plain";
+    case PromptStyle::Glm4Voice: return "glm4voice";
+  }
+  return "?";
+}
+
+std::string style_system_line(PromptStyle style, const std::optional<affect::VA>& condition,
+                              const std::string& emotion) {
+  switch (style) {
+    case PromptStyle::Sympatheia: return affect::system_prompt(condition);
+    case PromptStyle::EmotionText:
+      // Without a condition the baseline has nothing to state: the plain instruction.
+      return emotion.empty() ? kRespondInEnglish
+                             : std::string(kRespondInEnglish) + " The user is feeling " + emotion + ".";
+    case PromptStyle::Plain: return kRespondInEnglish;
+    case PromptStyle::Glm4Voice: return kGlm4VoiceSystem;
+  }
+  return "";
+}
+
+InferencePrompt build_prompt(PromptStyle style, const std::optional<affect::VA>& condition,
+                             const std::string& emotion, const std::vector<int64_t>& query_codes,
+                             const ChatTokenizer& tokenizer) {
+  InferencePrompt out;
+  out.system = style_system_line(style, condition, emotion);
+  if (style == PromptStyle::Glm4Voice) {
+    out.text = "<|system|>\n" + out.system + "<|user|>\n<|begin_of_audio|>" + audio_tags(query_codes) +
+               "<|end_of_audio|><|assistant|>streaming_transcription\n";
+  } else {
+    SequenceInput record;
+    record.condition = condition;
+    record.system = out.system;
+    record.query_codes = query_codes;
+    out.text = prompt_text(record);
+  }
+  out.ids = tokenizer.prefix_ids();
+  const auto body = tokenizer.encode(out.text);
+  out.ids.insert(out.ids.end(), body.begin(), body.end());
+  return out;
+}
 
 SequenceLayout parse_layout(const std::string& name) {
   if (name == "reference") return SequenceLayout::Reference;

@@ -3,11 +3,13 @@
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/progress.h"
+#include "symp/core/rng.h"
 #include "symp/io/jsonl.h"
 #include "symp/io/plot.h"
 #include "symp/text/sequence.h"
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <mutex>
 #include <numeric>
@@ -61,11 +63,70 @@ void CorpusEncodeOptions::validate() const {
   if (corpus_dir.empty()) throw UsageError("--corpus: a corpus folder is required");
   if (out_dir.empty()) throw UsageError("--out: an output folder is required");
   if (threads < 1) throw UsageError(fmt::format("threads must be >= 1, got {}", threads));
+  if (batch_records < 1) throw UsageError(fmt::format("batch_records must be >= 1, got {}", batch_records));
   sequence.validate();
 }
 
+BatchAudioEncoder parallel_audio_encoder(AudioEncoder encode, int threads) {
+  return [encode = std::move(encode), threads](const std::vector<std::string>& paths) {
+    std::vector<std::vector<int64_t>> out(paths.size());
+    std::atomic<size_t> next{0};
+    std::mutex error_mutex;
+    std::exception_ptr first_error;
+    auto worker = [&] {
+      for (size_t i = next++; i < paths.size(); i = next++) {
+        try {
+          out[i] = encode(paths[i]);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (!first_error) first_error = std::current_exception();
+          next = paths.size();
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    const size_t n = std::min(paths.size(), static_cast<size_t>(std::max(1, threads)));
+    for (size_t t = 0; t < n; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+    if (first_error) std::rethrow_exception(first_error);
+    return out;
+  };
+}
+
+namespace {
+
+// What a resumed run must share with the one that wrote the progress file: the manifest's bytes, the
+// sequence options and the encoder. Anything else changed means the saved records are not this run's.
+std::string encode_fingerprint(const CorpusEncodeOptions& o, const std::string& manifest) {
+  const std::string bytes = read_text_file(manifest);
+  const auto& s = o.sequence;
+  return fmt::format("manifest {:016x} layout {} text {} audio {} na {} seed {} mode {} encoder {}",
+                     stable_hash(bytes.data(), bytes.size()), layout_name(s.layout), s.interleave_text,
+                     s.interleave_audio, s.na_fraction, s.seed, s.condition_mode, o.encoder_id);
+}
+
+// Records kept from an earlier, interrupted run (index in the manifest -> encoded record).
+std::map<size_t, io::Json> resume_progress(const std::string& path, const std::string& fingerprint,
+                                           size_t records) {
+  std::map<size_t, io::Json> done;
+  if (!fs::exists(path)) return done;
+  const auto lines = io::read_jsonl(path, /*tolerate_torn_tail=*/true);
+  if (lines.empty() || lines.front().value("fingerprint", "") != fingerprint) {
+    log_warn("tokenize", "{}: written by a run with another manifest, options or encoder; starting over", path);
+    fs::remove(path);
+    return done;
+  }
+  for (size_t k = 1; k < lines.size(); ++k) {
+    const size_t i = lines[k].at("index").get<size_t>();
+    if (i < records) done[i] = lines[k].at("record");
+  }
+  return done;
+}
+
+}  // namespace
+
 CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const ChatTokenizer& tokenizer,
-                                  const AudioEncoder& encode_audio) {
+                                  const BatchAudioEncoder& encode_audio) {
   options.validate();
   const fs::path corpus = options.corpus_dir;
   const std::string manifest = (corpus / "manifest.jsonl").string();
@@ -74,6 +135,14 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
     records.push_back(parse_record(j, manifest + ":" + std::to_string(line), corpus));
   });
   if (records.empty()) throw InputError(manifest + ": no records");
+  // A missing file is named with its record before any audio is encoded.
+  for (const auto& r : records) {
+    for (const auto* audio : {&r.query_audio, &r.response_audio}) {
+      if (!fs::is_regular_file(*audio))
+        throw InputError(r.context + ": " + (audio == &r.query_audio ? "query_audio " : "response_audio ") +
+                         *audio + ": no such file");
+    }
+  }
 
   CorpusEncodeSummary summary;
   std::vector<std::string> pool;
@@ -83,53 +152,90 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
   const std::set<std::string> na =
       choose_na_records(pool, options.sequence.na_fraction, options.sequence.seed);
 
+  ensure_dir(options.out_dir);
+  const fs::path out = options.out_dir;
+  const std::string progress_path = (out / kEncodeProgressFile).string();
+  const std::string fingerprint = encode_fingerprint(options, manifest);
   std::vector<io::Json> encoded(records.size());
-  std::atomic<size_t> next{0};
-  std::mutex error_mutex;
-  std::exception_ptr first_error;
-  Progress bar("tokenize", static_cast<int64_t>(records.size()), "rec");
-  auto worker = [&] {
-    for (size_t i = next++; i < records.size(); i = next++) {
-      try {
-        const ManifestRecord& r = records[i];
-        SequenceInput in;
-        in.id = r.id;
-        const bool is_na = options.sequence.condition_mode == "none" || (r.partition == "train" && na.count(r.id) > 0);
-        if (!is_na) in.condition = r.va;
-        in.response_text = r.response_text;
-        in.query_codes = with_context(r.context + ": query_audio " + r.query_audio,
-                                      [&] { return encode_audio(r.query_audio); });
-        in.response_codes = with_context(r.context + ": response_audio " + r.response_audio,
-                                         [&] { return encode_audio(r.response_audio); });
-        const EncodedSequence seq =
-            with_context(r.context, [&] { return build_sequence(in, tokenizer, options.sequence); });
-        io::Json j = {{"id", r.id},
-                      {"text", seq.text},
-                      {"valence", is_na ? io::Json(nullptr) : io::Json(in.condition->valence)},
-                      {"arousal", is_na ? io::Json(nullptr) : io::Json(in.condition->arousal)},
-                      {"condition", is_na ? "na" : "va"},
-                      {"input_ids", seq.input_ids},
-                      {"assistant_start", seq.assistant_start},
-                      {"length", seq.input_ids.size()},
-                      {"split", r.split},
-                      {"partition", r.partition},
-                      {"emotion", r.emotion},
-                      {"query_tokens", in.query_codes.size()},
-                      {"response_tokens", in.response_codes.size()}};
-        encoded[i] = std::move(j);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
-        next = records.size();
+  std::vector<size_t> todo;
+  {
+    auto kept = resume_progress(progress_path, fingerprint, records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (kept.count(i)) {
+        encoded[i] = std::move(kept[i]);
+      } else {
+        todo.push_back(i);
       }
+    }
+    if (!kept.empty())
+      log_info("tokenize", "{}: resuming, {} of {} records already encoded", progress_path, kept.size(),
+               records.size());
+  }
+  const bool fresh = !fs::exists(progress_path);
+  io::JsonlAppender progress(progress_path);
+  if (fresh) progress.append({{"fingerprint", fingerprint}});
+
+  Progress bar("tokenize", static_cast<int64_t>(records.size()), "rec");
+  bar.set_initial(static_cast<int64_t>(records.size() - todo.size()));
+  const size_t batch = static_cast<size_t>(options.batch_records);
+  for (size_t from = 0; from < todo.size(); from += batch) {
+    const size_t to = std::min(todo.size(), from + batch);
+    std::vector<std::string> paths;
+    for (size_t k = from; k < to; ++k) {
+      paths.push_back(records[todo[k]].query_audio);
+      paths.push_back(records[todo[k]].response_audio);
+    }
+    std::vector<std::vector<int64_t>> codes;
+    try {
+      codes = encode_audio(paths);
+    } catch (const Error& e) {
+      // Name the record whose file the error names (the encoders name the file), else the whole batch.
+      const std::string what = e.what();
+      for (size_t k = from; k < to; ++k) {
+        const auto& r = records[todo[k]];
+        if (what.find(r.query_audio) != std::string::npos || what.find(r.response_audio) != std::string::npos)
+          e.rethrow_with_context(r.context);
+      }
+      e.rethrow_with_context(fmt::format("records {} to {}", records[todo[from]].id, records[todo[to - 1]].id));
+    }
+    if (codes.size() != paths.size())
+      throw RuntimeError(fmt::format("audio encoder returned {} results for {} files", codes.size(), paths.size()));
+    for (size_t k = from; k < to; ++k) {
+      const size_t i = todo[k];
+      const ManifestRecord& r = records[i];
+      SequenceInput in;
+      in.id = r.id;
+      const bool is_na =
+          options.sequence.condition_mode == "none" || (r.partition == "train" && na.count(r.id) > 0);
+      if (!is_na) in.condition = r.va;
+      in.response_text = r.response_text;
+      in.query_codes = codes[2 * (k - from)];
+      in.response_codes = codes[2 * (k - from) + 1];
+      for (const auto* c : {&in.query_codes, &in.response_codes}) {
+        if (c->empty())
+          throw InputError(r.context + ": " + (c == &in.query_codes ? r.query_audio : r.response_audio) +
+                           ": the audio gave no speech tokens (empty or too short)");
+      }
+      const EncodedSequence seq =
+          with_context(r.context, [&] { return build_sequence(in, tokenizer, options.sequence); });
+      encoded[i] = {{"id", r.id},
+                    {"text", seq.text},
+                    {"valence", is_na ? io::Json(nullptr) : io::Json(in.condition->valence)},
+                    {"arousal", is_na ? io::Json(nullptr) : io::Json(in.condition->arousal)},
+                    {"condition", is_na ? "na" : "va"},
+                    {"input_ids", seq.input_ids},
+                    {"assistant_start", seq.assistant_start},
+                    {"length", seq.input_ids.size()},
+                    {"split", r.split},
+                    {"partition", r.partition},
+                    {"emotion", r.emotion},
+                    {"query_tokens", in.query_codes.size()},
+                    {"response_tokens", in.response_codes.size()}};
+      progress.append({{"index", i}, {"record", encoded[i]}});
       bar.advance();
     }
-  };
-  std::vector<std::thread> pool_threads;
-  for (int t = 0; t < options.threads; ++t) pool_threads.emplace_back(worker);
-  for (auto& t : pool_threads) t.join();
+  }
   bar.finish();
-  if (first_error) std::rethrow_exception(first_error);
 
   std::vector<io::Json> train, eval;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -141,8 +247,6 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
   }
   summary.train = static_cast<int64_t>(train.size());
   summary.eval = static_cast<int64_t>(eval.size());
-  ensure_dir(options.out_dir);
-  const fs::path out = options.out_dir;
   io::write_jsonl_atomic((out / "encoded_train.jsonl").string(), train);
   io::write_jsonl_atomic((out / "encoded_eval.jsonl").string(), eval);
 
@@ -168,6 +272,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
     log_warn("tokenize", "{} of {} sequences are longer than --max-length {} (kept whole; first: {})",
              summary.over_max_length.size(), L.size(), options.sequence.max_length,
              summary.over_max_length.front());
+  fs::remove(progress_path);
   log_info("tokenize", "{} train + {} eval sequences; {} of {} emotional training records set to N/A",
            summary.train, summary.eval, summary.na_records, summary.emotional_train);
   return summary;

@@ -1,6 +1,7 @@
 // GLM-4's tokenizer on a small tokenizer.model / tokenizer_config.json pair written by the test, with
 // hand-checked ids: whole-token pieces, rank-ordered merges, the pre-tokenisation regex (contractions,
 // digits in threes, spaces, newlines, non-ASCII letters), added tokens and the [gMASK]<sop> prefix.
+#include "../test_util.h"
 #include "symp/core/error.h"
 #include "symp/io/jsonl.h"
 #include "symp/text/glm_tokenizer.h"
@@ -16,23 +17,7 @@ using Ids = std::vector<int64_t>;
 
 namespace {
 
-std::string base64(const std::string& bytes) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += table[(v >> s) & 63];
-  }
-  if (bytes.size() - i == 1) {
-    const uint32_t v = uint8_t(bytes[i]) << 16;
-    out += std::string{table[(v >> 18) & 63], table[(v >> 12) & 63], '=', '='};
-  } else if (bytes.size() - i == 2) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
-    out += std::string{table[(v >> 18) & 63], table[(v >> 12) & 63], table[(v >> 6) & 63], '='};
-  }
-  return out;
-}
+using symp::test::base64;
 
 // Bytes are ranks 0-255 (rank = byte value); merges from 256; added tokens from 300.
 fs::path write_tokenizer() {

@@ -6,7 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 
 namespace fs = std::filesystem;
@@ -145,10 +149,17 @@ TEST_CASE("text: N/A goes to a seeded third of 1200 emotional training records a
                         {"response_audio", "audio/r" + std::to_string(i) + ".wav"}});
   }
   io::write_jsonl_atomic((dir / "manifest.jsonl").string(), manifest);
+  fs::create_directories(dir / "audio");
+  for (const auto& r : manifest) {
+    std::ofstream(dir / r["query_audio"].get<std::string>());
+    std::ofstream(dir / r["response_audio"].get<std::string>());
+  }
   ByteTokenizer tok;
-  auto fake_audio = [](const std::string& path) {
-    return std::vector<int64_t>(path.find("/q") != std::string::npos ? 10 : 20, 3);
-  };
+  auto fake_audio = text::parallel_audio_encoder(
+      [](const std::string& path) {
+        return std::vector<int64_t>(path.find("/q") != std::string::npos ? 10 : 20, 3);
+      },
+      2);
   text::CorpusEncodeOptions options;
   options.corpus_dir = dir.string();
   options.out_dir = (dir / "out").string();
@@ -199,11 +210,13 @@ TEST_CASE("text: corpus encoding names the record without audio or with unreadab
   no_audio["id"] = "emo-2";
   no_audio.erase("response_audio");
   io::write_jsonl_atomic((dir / "manifest.jsonl").string(), {ok, no_audio});
+  std::ofstream(dir / "q.wav");
+  std::ofstream(dir / "r.wav");
   ByteTokenizer tok;
   text::CorpusEncodeOptions options;
   options.corpus_dir = dir.string();
   options.out_dir = (dir / "out").string();
-  auto fine = [](const std::string&) { return std::vector<int64_t>{1}; };
+  auto fine = text::parallel_audio_encoder([](const std::string&) { return std::vector<int64_t>{1}; }, 1);
   try {
     text::encode_corpus(options, tok, fine);
     FAIL("encoded a record without audio");
@@ -213,9 +226,9 @@ TEST_CASE("text: corpus encoding names the record without audio or with unreadab
                Catch::Contains("emo-2") && Catch::Contains("response_audio") && Catch::Contains(":2"));
   }
   io::write_jsonl_atomic((dir / "manifest.jsonl").string(), {ok});
-  auto unreadable = [](const std::string& path) -> std::vector<int64_t> {
-    throw InputError(path + ": not an audio file");
-  };
+  auto unreadable = text::parallel_audio_encoder(
+      [](const std::string& path) -> std::vector<int64_t> { throw InputError(path + ": not an audio file"); },
+      2);
   try {
     text::encode_corpus(options, tok, unreadable);
     FAIL("encoded unreadable audio");
@@ -223,4 +236,73 @@ TEST_CASE("text: corpus encoding names the record without audio or with unreadab
     CHECK(e.kind() == ErrorKind::Input);
     CHECK_THAT(e.what(), Catch::Contains("emo-1") && Catch::Contains("q.wav"));
   }
+}
+
+TEST_CASE("text: an interrupted corpus encoding resumes and writes what an uninterrupted one writes") {
+  const fs::path dir = fs::temp_directory_path() / ("symp_test_sequence_resume_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::vector<io::Json> manifest;
+  for (int i = 0; i < 40; ++i) {
+    manifest.push_back({{"id", "emo-" + std::to_string(i)},
+                        {"split", i < 30 ? "emotional" : "neutral"},
+                        {"partition", i % 4 == 3 ? "eval" : "train"},
+                        {"emotion", "happy"},
+                        {"valence", 0.85},
+                        {"arousal", 0.35},
+                        {"response_text", "reply " + std::to_string(i)},
+                        {"query_audio", "q" + std::to_string(i) + ".wav"},
+                        {"response_audio", "r" + std::to_string(i) + ".wav"}});
+    std::ofstream(dir / ("q" + std::to_string(i) + ".wav"));
+    std::ofstream(dir / ("r" + std::to_string(i) + ".wav"));
+  }
+  io::write_jsonl_atomic((dir / "manifest.jsonl").string(), manifest);
+  ByteTokenizer tok;
+  int batches = 0, fail_at = 0;
+  text::BatchAudioEncoder encoder = [&](const std::vector<std::string>& paths) {
+    if (++batches == fail_at) throw RuntimeError("killed");
+    std::vector<std::vector<int64_t>> out;
+    for (const auto& p : paths) out.push_back(std::vector<int64_t>(p.size() % 7 + 1, int64_t(p.size() % 5)));
+    return out;
+  };
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  text::CorpusEncodeOptions options;
+  options.corpus_dir = dir.string();
+  options.batch_records = 4;
+  options.encoder_id = "test";
+
+  options.out_dir = (dir / "whole").string();
+  text::encode_corpus(options, tok, encoder);
+  CHECK(batches == 10);
+  CHECK_FALSE(fs::exists(dir / "whole" / text::kEncodeProgressFile));
+
+  options.out_dir = (dir / "resumed").string();
+  batches = 0;
+  fail_at = 5;  // four batches (16 records) saved, then the run dies
+  CHECK_THROWS_WITH(text::encode_corpus(options, tok, encoder), Catch::Contains("killed"));
+  CHECK_FALSE(fs::exists(dir / "resumed" / "encoded_train.jsonl"));
+  REQUIRE(io::read_jsonl((dir / "resumed" / text::kEncodeProgressFile).string()).size() == 1 + 16);
+  batches = 0;
+  fail_at = 0;
+  text::encode_corpus(options, tok, encoder);
+  CHECK(batches == 6);  // only the 24 records left
+  for (const char* f : {"encoded_train.jsonl", "encoded_eval.jsonl", "sequence_lengths.json"})
+    CHECK(slurp(dir / "resumed" / f) == slurp(dir / "whole" / f));
+
+  // Other options: the saved records are not this run's, so it starts over.
+  options.out_dir = (dir / "changed").string();
+  batches = 0;
+  fail_at = 3;
+  CHECK_THROWS(text::encode_corpus(options, tok, encoder));
+  options.sequence.na_fraction = 0.5;
+  batches = 0;
+  fail_at = 0;
+  text::encode_corpus(options, tok, encoder);
+  CHECK(batches == 10);
+  fs::remove_all(dir);
 }

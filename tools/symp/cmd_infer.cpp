@@ -19,7 +19,7 @@ symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--audio", o->audio, "Input WAV files or folders of them");
   app.add_option("--manifest", o->manifest, "Corpus manifest: its query audio are the inputs (one per query)");
   app.add_option("--partition", o->partition, "With --manifest: only this partition (train, eval)");
-  app.add_option("--split", o->split, "With --manifest: only this split (neutral, emotional)");
+  app.add_option("--split", o->split, "With --manifest: only this split (neutral; emotional: the Emotional setting, each reply records its query_emotion for the judge)");
   app.add_option("--limit", o->limit, "At most this many inputs (0 = all)")->capture_default_str();
   auto& c = o->condition;
   app.add_option("--emotion", c.emotion, "Condition: an anchor name");
@@ -35,6 +35,13 @@ symp::cli::Runner setup(CLI::App& app) {
                "The reference's 19 conditions: 12 anchors, happy->sad and anxious->relaxed at 0.25/0.5/0.75, N/A");
   app.add_option("--va-noise", c.noise_sigma, "Gaussian noise sigma on the VA condition, then clamped")
       ->capture_default_str();
+  app.add_option("--prompt-style", o->prompt_style,
+                 "How the prompt states the condition: sympatheia (VA), emotion-text (\"The user is feeling "
+                 "{emotion}.\"), plain (\"Please respond in English.\": the Emotional setting), glm4voice (the "
+                 "base's own interleaved chat prompt; the condition is not used)")
+      ->capture_default_str();
+  app.add_option("--style", o->styles, "Prompt style of one system, NAME=STYLE (e.g. base=glm4voice); repeatable");
+  app.add_flag("--stream", o->stream, "Decode replies with the codec's streaming decoder (records first_audio_seconds)");
   app.add_option("--temperature", o->sampling.temperature, "Sampling temperature (<= 0: greedy)")->capture_default_str();
   app.add_option("--top-p", o->sampling.top_p, "Nucleus sampling mass")->capture_default_str();
   app.add_option("--max-new-tokens", o->sampling.max_new_tokens, "Generation limit per reply")->capture_default_str();

@@ -51,8 +51,21 @@ symp::cli::Runner setup_encode(CLI::App& app) {
   auto layout = std::make_shared<std::string>("reference");
   auto& s = o->corpus.sequence;
   app.add_option("--corpus", o->corpus.corpus_dir, "Corpus folder with manifest.jsonl")->required();
-  app.add_option("--model", o->model_dir, "Model folder from `symp tokenize fit`")->required();
   app.add_option("--out", o->corpus.out_dir, "Output folder for encoded_{train,eval}.jsonl")->required();
+  app.add_option("--codec", o->codec,
+                 "embedded: the codec and SentencePiece tokenizer of --model; glm4voice: GLM-4-Voice's WhisperVQ "
+                 "(--speech-tokenizer) and GLM-4 text tokenizer (--text-tokenizer)")
+      ->capture_default_str();
+  app.add_option("--model", o->model_dir, "Embedded codec: model folder from `symp tokenize fit`");
+  app.add_option("--speech-tokenizer", o->speech_tokenizer_dir,
+                 "glm4voice: glm-4-voice-tokenizer folder (config.json, preprocessor_config.json, safetensors)");
+  app.add_option("--text-tokenizer", o->text_tokenizer_dir,
+                 "glm4voice: glm-4-voice-9b folder (tokenizer.model, tokenizer_config.json with <|audio_N|>)");
+  app.add_option("--device", o->device, "glm4voice: device WhisperVQ runs on (cpu, cuda, cuda:N)")
+      ->capture_default_str();
+  app.add_option("--batch-records", o->corpus.batch_records,
+                 "Records whose audio is encoded together (and saved together for a resumed run)")
+      ->capture_default_str();
   app.add_option("--layout", *layout, "Record layout: reference (text, then audio) or interleaved (13/26)")
       ->capture_default_str();
   app.add_option("--interleave-text", s.interleave_text, "Interleaved layout: text tokens per chunk")

@@ -9,6 +9,8 @@
 //                                        without either, the anchor nearest to (valence, arousal)
 //   valence, arousal                     the VA the reply was asked for; else the emotion's anchor
 //   setting | split                      "neutral" or "emotional" (else the command's default)
+//   query_emotion                        emotional setting: the emotion in the user's voice, judged against
+//                                        instead of emotion/condition (infer --split emotional writes it)
 //   system                               else the name given with the file, else its folder's name
 //   transcript                           ASR text of the reply audio (for similarity and WER)
 //   response_text | text                 the model's own text of the reply

@@ -23,12 +23,18 @@ struct TokenizeFitOptions {
 void tokenize_fit(const TokenizeFitOptions& options);
 
 struct TokenizeEncodeOptions {
-  std::string model_dir;             // from tokenize_fit
+  std::string codec = "embedded";    // "embedded" (model_dir) or "glm4voice" (the two folders below)
+  std::string model_dir;             // embedded: from tokenize_fit
+  std::string speech_tokenizer_dir;  // glm4voice: a glm-4-voice-tokenizer folder (WhisperVQ)
+  std::string text_tokenizer_dir;    // glm4voice: a glm-4-voice-9b folder (tokenizer.model + config)
+  std::string device = "cpu";        // glm4voice: torch device WhisperVQ runs on ("cpu", "cuda[:N]")
   text::CorpusEncodeOptions corpus;  // corpus, output folder, layout, N/A share, max length, threads
   void validate() const;
 };
 
-// Encodes every record of the corpus with the model folder's codec and tokenizer.
+// Encodes every record of the corpus: with the model folder's embedded codec and SentencePiece tokenizer,
+// or with GLM-4-Voice's WhisperVQ (16 kHz, soxr-resampled, batched) and GLM-4 text tokenizer, through the
+// same sequence builder. Resumable (text::encode_corpus).
 text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options);
 
 struct RoundtripOptions {

@@ -21,6 +21,7 @@ struct Glm4VoiceOptions {
   bool random_decoder = false;  // benchmarks: the shipped full-size flow + HiFT with random weights instead
   std::string device = "cpu";   // torch device: "cpu", "cuda", "cuda:1"
   std::vector<int> stream_chunks = {25, 50, 100, 150, 200};  // tokens per streaming chunk; the last repeats
+  bool stream_crossfade = true;  // cross-fade the mel at chunk edges (off only to measure what it does)
   uint64_t seed = 0;  // vocoder excitation phases and noise (the flow's noise is seeded 42, as the reference)
   int encode_batch = 128;  // 30 s windows per WhisperVQ batch
   void validate() const;   // UsageError naming the field
