@@ -59,7 +59,13 @@ struct Glm4VoiceCodec::Impl {
   std::unique_ptr<Hift> hift;
   at::Generator generator;
   StreamStats stats;
+  std::vector<float> mel;  // record_mel: frames vocoded by the last decode, [frames][mel bins]
 
+  void record(const torch::Tensor& m) {  // m [1, bins, frames]
+    if (!options.record_mel) return;
+    auto t = m.squeeze(0).transpose(0, 1).to(torch::kCPU, torch::kFloat32).contiguous();
+    mel.insert(mel.end(), t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  }
   void check_ids(const std::vector<int64_t>& ids) const {
     const int64_t vocab = flow->config().vocab_size;
     for (size_t i = 0; i < ids.size(); ++i)
@@ -141,6 +147,10 @@ bool Glm4VoiceCodec::can_encode() const {
 bool Glm4VoiceCodec::can_decode() const {
   return bool(impl_->flow);
 }
+const std::vector<float>& Glm4VoiceCodec::last_mel() const {
+  return impl_->mel;
+}
+
 const StreamStats& Glm4VoiceCodec::last_stream_stats() const {
   return impl_->stats;
 }
@@ -157,10 +167,12 @@ std::vector<int64_t> Glm4VoiceCodec::encode(const std::vector<float>& wav) {
 std::vector<float> Glm4VoiceCodec::decode(const std::vector<int64_t>& ids) {
   if (!impl_->flow) throw UsageError("glm4voice: opened without a decoder folder, cannot decode");
   impl_->check_ids(ids);
+  impl_->mel.clear();
   if (ids.empty()) return {};
   Flow::Request request;
   request.tokens = impl_->ids_tensor(ids, 0, ids.size());
   auto mel = impl_->flow->inference(request);
+  impl_->record(mel);
   return Impl::to_vector(impl_->hift->forward(mel, impl_->generator).speech);
 }
 
@@ -169,6 +181,7 @@ void Glm4VoiceCodec::decode_stream(const std::vector<int64_t>& ids, const AudioS
   impl_->check_ids(ids);
   auto& m = *impl_;
   m.stats = StreamStats{};
+  m.mel.clear();
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -212,11 +225,13 @@ void Glm4VoiceCodec::decode_stream(const std::vector<int64_t>& ids, const AudioS
                          "cross-fade");
       mel_overlap = mel.narrow(2, mel.size(2) - overlap, overlap);
       mel = mel.narrow(2, 0, mel.size(2) - overlap);
+      m.record(cache_mel.defined() ? mel.narrow(2, kMelCacheFrames, mel.size(2) - kMelCacheFrames) : mel);
       auto out = m.hift->forward(mel, m.generator, cache_source);
       cache_mel = mel.narrow(2, mel.size(2) - kMelCacheFrames, kMelCacheFrames);
       cache_source = out.source.narrow(2, out.source.size(2) - source_cache, source_cache);
       speech = out.speech.narrow(1, 0, out.speech.size(1) - source_cache);
     } else {
+      m.record(cache_mel.defined() ? mel.narrow(2, kMelCacheFrames, mel.size(2) - kMelCacheFrames) : mel);
       speech = m.hift->forward(mel, m.generator, cache_source).speech;
     }
     mels.push_back(mel);

@@ -237,6 +237,22 @@ TEST_CASE("glm4voice path: infer with the three prompt styles, then eval-prosody
     CHECK(info.frames == decoded_samples(audio_tokens));
   }
   CHECK(with_audio >= 30);
+  // --stream: the same reply (same seed, same tokens) through the streaming decoder.
+  symp_ok("--seed 7 " + infer_args(b, dir.file("stream")) + " --split neutral --partition eval --limit 1 " +
+          "--emotion happy --adapter sympatheia=" + b.lora + "/adapter --stream");
+  const auto streamed = io::read_jsonl(dir.file("stream") + "/responses.jsonl").at(0);
+  const auto offline = *std::find_if(replies.begin(), replies.end(), [&](const io::Json& r) {
+    return r.at("key") == streamed.at("key");
+  });
+  CHECK(streamed.at("audio_tokens") == offline.at("audio_tokens"));
+  CHECK(streamed.at("response_text") == offline.at("response_text"));
+  if (!streamed.at("response_audio").is_null()) {
+    CHECK(streamed.at("first_audio_seconds").get<double>() > 0);
+    const auto info = io::probe_audio(dir.file("stream") + "/" + streamed.at("response_audio").get<std::string>());
+    // Within one mel frame of the offline decode (GLM-4-Voice's chunking drops one frame per later chunk).
+    CHECK(std::abs(info.frames - decoded_samples(streamed.at("audio_tokens").get<int64_t>())) <= 256);
+  }
+
   // The base model's prompt is GLM-4-Voice's own chat format.
   const auto prompt = text::build_prompt(text::PromptStyle::Glm4Voice, std::nullopt, "", {3, 4}, tok);
   CHECK(prompt.text == std::string("<|system|>\n") + text::kGlm4VoiceSystem +

@@ -49,18 +49,30 @@ TEST_CASE(
   CHECK_THROWS_WITH(codec->decode({1, 2, 300}), Catch::Contains("token 2 is 300"));
 }
 
+// Mean over frames [from, to) of the per-frame mean |a - b| of two [frames][80] mels.
+double mel_distance(const std::vector<float>& a, const std::vector<float>& b, size_t from, size_t to) {
+  double sum = 0;
+  for (size_t t = from; t < to; ++t)
+    for (size_t k = 0; k < 80; ++k) sum += std::abs(double(a[t * 80 + k]) - double(b[t * 80 + k]));
+  return sum / double(80 * (to - from));
+}
+
 TEST_CASE("speech: glm4voice streaming decode against the offline decode of the same tokens", "[slow]") {
   Glm4VoiceOptions options;
   options.decoder_dir = fixtures() + "/glm4voice_decoder";
   options.stream_chunks = {25, 50, 100, 150, 200};
+  options.record_mel = true;
   auto codec = Glm4VoiceCodec::open(options);
   std::vector<int64_t> ids;
   for (int i = 0; i < 129; ++i) ids.push_back((i * 37 + 11) % 256);
   auto offline = codec->decode(ids);
+  const auto offline_mel = codec->last_mel();
+  REQUIRE(offline_mel.size() == offline.size() / 256 * 80);
   std::vector<float> stream;
   codec->decode_stream(
       ids, [&](const std::vector<float>& piece) { stream.insert(stream.end(), piece.begin(), piece.end()); });
-  const auto& stats = codec->last_stream_stats();
+  const auto stream_mel = codec->last_mel();
+  const auto stats = codec->last_stream_stats();
   REQUIRE(stats.chunk_tokens == std::vector<int>({25, 50, 54}));
   // Non-final chunks hold back their last 256 samples and the 34 cross-faded mel frames move to the next
   // chunk, so the stream is within a few frames of the offline length.
@@ -70,6 +82,33 @@ TEST_CASE("speech: glm4voice streaming decode against the offline decode of the 
   // Same loudness; the waveforms differ (the excitation's random phases, the chunked flow prompts).
   const size_t n = std::min(stream.size(), offline.size());
   CHECK(rms(stream, 0, n) == Approx(rms(offline, 0, n)).epsilon(0.2));
+
+  // The mel. On this random-weight toy the flow's output is dominated by its seeded noise, drawn per call
+  // for that call's length, so even the first chunk (25 tokens, no prompt) differs from the offline mel by
+  // about the mel's own size. Tolerance: streaming as a whole adds at most 25 % to that floor.
+  const size_t frames = std::min(stream_mel.size(), offline_mel.size()) / 80;
+  std::vector<size_t> edges;  // first frame of each chunk after the first
+  size_t at = 0;
+  for (size_t c = 0; c + 1 < stats.chunk_samples.size(); ++c) edges.push_back(at += size_t(stats.chunk_samples[c]) / 256);
+  REQUIRE(edges == std::vector<size_t>({137, 481}));
+  const double floor = mel_distance(stream_mel, offline_mel, 0, edges[0]);
+  const double whole = mel_distance(stream_mel, offline_mel, 0, frames);
+  CHECK(whole <= 1.25 * floor);
+
+  // The cross-fade: over the 34 frames after each chunk edge the stream is closer to the offline mel with
+  // it than without it (measured 1.26 vs 1.38 and 1.25 vs 1.42), so a stream that drops it fails here.
+  options.stream_crossfade = false;
+  auto plain = Glm4VoiceCodec::open(options);
+  plain->decode_stream(ids, [](const std::vector<float>&) {});
+  const auto no_fade = plain->last_mel();
+  for (size_t e : edges) {
+    const double with = mel_distance(stream_mel, offline_mel, e, e + 34);
+    const double without = mel_distance(no_fade, offline_mel, e, e + 34);
+    INFO("edge " << e << ": " << with << " with the cross-fade, " << without << " without");
+    CHECK(with < 0.95 * without);
+  }
+  // Away from the edges the two streams are the same.
+  CHECK(mel_distance(stream_mel, no_fade, 0, edges[0]) == 0.0);
 }
 
 TEST_CASE("speech: glm4voice reports a decoder folder without hift weights and empty options") {

@@ -22,6 +22,7 @@ struct Glm4VoiceOptions {
   std::string device = "cpu";   // torch device: "cpu", "cuda", "cuda:1"
   std::vector<int> stream_chunks = {25, 50, 100, 150, 200};  // tokens per streaming chunk; the last repeats
   bool stream_crossfade = true;  // cross-fade the mel at chunk edges (off only to measure what it does)
+  bool record_mel = false;       // keep the mel each decode hands the vocoder (last_mel()), for checks
   uint64_t seed = 0;  // vocoder excitation phases and noise (the flow's noise is seeded 42, as the reference)
   int encode_batch = 128;  // 30 s windows per WhisperVQ batch
   void validate() const;   // UsageError naming the field
@@ -56,6 +57,9 @@ class Glm4VoiceCodec : public SpeechCodec {
   // Several utterances at once, batched as GLM-4-Voice's extract_speech_token batches them.
   std::vector<std::vector<int64_t>> encode_batch(const std::vector<std::vector<float>>& wavs);
   const StreamStats& last_stream_stats() const;
+  // With Glm4VoiceOptions::record_mel: the mel frames the last decode() or decode_stream() vocoded, in
+  // order, [frames][80] flattened (a stream's held-back and cache frames counted once, where emitted).
+  const std::vector<float>& last_mel() const;
 
  private:
   Glm4VoiceCodec();
