@@ -123,7 +123,7 @@ text::CorpusEncodeSummary encode_glm4voice(const TokenizeEncodeOptions& options)
   text::CorpusEncodeOptions corpus = options.corpus;
   corpus.encoder_id = fmt::format("glm4voice {} | {} ({} ids)", codec->describe(), options.text_tokenizer_dir,
                                   tokenizer.vocab_size());
-  // WhisperVQ batches the windows of every file of a few records together, on all torch threads.
+  // WhisperVQ batches the files of a few records, similar lengths together, on all torch threads.
   auto encode_batch = [&](const std::vector<std::string>& paths) {
     std::vector<std::vector<float>> wavs;
     for (const auto& p : paths) wavs.push_back(read_speech(p, rate));

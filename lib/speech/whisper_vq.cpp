@@ -1,10 +1,12 @@
 // WhisperVQ speech tokenizer (see symp/speech/whisper_vq.h).
 #include "symp/speech/whisper_vq.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 
@@ -330,20 +332,35 @@ std::vector<std::vector<int64_t>> WhisperVQ::tokenize(const std::vector<std::vec
       windows.emplace_back(
           i, std::vector<float>(wavs[i].begin() + long(start),
                                 wavs[i].begin() + long(std::min(wavs[i].size(), start + window))));
-  std::vector<std::vector<int64_t>> tokens(wavs.size());
-  for (size_t start = 0; start < windows.size(); start += size_t(batch_size)) {
-    const size_t end = std::min(windows.size(), start + size_t(batch_size));
+  // A batch is padded to its longest window, so windows of similar length go together: sorted by length,
+  // a batch closes at batch_size windows or when the next is over 10 % longer than its shortest. A corpus's
+  // short queries and long replies in one batch otherwise double the work (2 cores: 1.69x real time batched
+  // in file order, 3.55x one file per call). Padding does not change the ids of the valid frames.
+  std::vector<size_t> order(windows.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return windows[a].second.size() < windows[b].second.size(); });
+  std::vector<std::vector<int64_t>> window_tokens(windows.size());
+  for (size_t start = 0; start < order.size();) {
+    size_t end = start + 1;
+    while (end < order.size() && end - start < size_t(batch_size) &&
+           double(windows[order[end]].second.size()) <= 1.1 * double(windows[order[start]].second.size()))
+      ++end;
     std::vector<std::vector<float>> batch;
-    for (size_t k = start; k < end; ++k) batch.push_back(std::move(windows[k].second));
+    for (size_t k = start; k < end; ++k) batch.push_back(std::move(windows[order[k]].second));
     auto out = run_batch(batch);
     for (size_t k = start; k < end; ++k) {
-      auto ids = out.token_ids[int64_t(k - start)];
-      auto mask = out.token_mask[int64_t(k - start)];
-      auto& dst = tokens[windows[k].first];
+      const auto ids = out.token_ids[int64_t(k - start)].contiguous();
+      const auto mask = out.token_mask[int64_t(k - start)].contiguous();
+      auto& dst = window_tokens[order[k]];
       for (int64_t t = 0; t < ids.size(0); ++t)
-        if (mask[t].item<int64_t>()) dst.push_back(ids[t].item<int64_t>());
+        if (mask.data_ptr<int64_t>()[t]) dst.push_back(ids.data_ptr<int64_t>()[t]);
     }
+    start = end;
   }
+  std::vector<std::vector<int64_t>> tokens(wavs.size());
+  for (size_t k = 0; k < windows.size(); ++k)  // windows of one utterance, in order
+    tokens[windows[k].first].insert(tokens[windows[k].first].end(), window_tokens[k].begin(), window_tokens[k].end());
   return tokens;
 }
 
