@@ -275,7 +275,17 @@ TEST_CASE("glm4voice path: infer with the three prompt styles, then eval-prosody
   CHECK(std::count(features.begin(), features.end(), '\n') == int(replies.size()) + 1);
   symp_ok("judge --responses " + out + "/responses.jsonl --proxy-corpus " + b.corpus + "/manifest.jsonl --out " +
           dir.file("judge"));
-  CHECK(fs::exists(dir.file("judge") + "/table.md"));
+  // One proxy item per reply, judged in the neutral setting against the reply's target emotion, scores on
+  // the 1-5 scale where the reply has text.
+  const auto items = io::read_jsonl(dir.file("judge") + "/proxy_items.jsonl");
+  REQUIRE(items.size() == replies.size());
+  std::map<std::string, std::string> target;
+  for (const auto& r : replies) target[r.at("id").get<std::string>()] = r.at("emotion").get<std::string>();
+  for (const auto& item : items) {
+    CHECK(item.at("setting") == "neutral");
+    CHECK(item.at("emotion") == target.at(item.at("id").get<std::string>()));
+    if (!item.at("score").is_null()) CHECK((item.at("score").get<double>() >= 1 && item.at("score").get<double>() <= 5));
+  }
 }
 
 TEST_CASE("glm4voice path: the Emotional setting keeps the query's emotion and the judge scores against it",
@@ -306,6 +316,12 @@ TEST_CASE("glm4voice path: the Emotional setting keeps the query's emotion and t
   }
   symp_ok("judge --responses " + out + "/responses.jsonl --proxy-corpus " + b.corpus + "/manifest.jsonl --out " +
           dir.file("judge"));
+  const auto items = io::read_jsonl(dir.file("judge") + "/proxy_items.jsonl");
+  REQUIRE(items.size() == replies.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    CHECK(items[i].at("setting") == "emotional");
+    CHECK(items[i].at("emotion") == replies[i].at("query_emotion"));
+  }
 }
 
 TEST_CASE("glm4voice path: bad bundles fail with one line naming the file and the cause", "[slow]") {
