@@ -47,8 +47,9 @@ void write_text_tokenizer(const fs::path& dir) {
   model.close();
   symp::io::Json added = symp::io::Json::object();
   int64_t next = 256;
-  for (const char* s : {"<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>",
-                        "<|user|>", "<|assistant|>", "<|observation|>", "<|begin_of_audio|>", "<|end_of_audio|>"})
+  for (const char* s :
+       {"<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>",
+        "<|assistant|>", "<|observation|>", "<|begin_of_audio|>", "<|end_of_audio|>"})
     added[std::to_string(next++)] = {{"content", s}, {"special", true}};
   for (int i = 0; i < 16384; ++i)
     added[std::to_string(next++)] = {{"content", "<|audio_" + std::to_string(i) + "|>"}, {"special", true}};
@@ -60,7 +61,8 @@ void write_text_tokenizer(const fs::path& dir) {
 int main(int argc, char** argv) {
   symp::configure_process(argv);  // as the symp binary runs (symp/core/process.h)
   if (argc < 2) {
-    fmt::print(stderr, "usage: bench_tokenize_glm4voice CORPUS [device=cpu] [threads=2] [batch_records=16]\n");
+    fmt::print(stderr,
+               "usage: bench_tokenize_glm4voice CORPUS [device=cpu] [threads=2] [batch_records=16]\n");
     return 2;
   }
   const std::string corpus = argv[1];
@@ -98,7 +100,8 @@ int main(int argc, char** argv) {
   // Reference: the same files, one WhisperVQ call each.
   std::vector<std::string> paths;
   for (const auto& r : symp::io::read_jsonl(corpus + "/manifest.jsonl"))
-    for (const char* f : {"query_audio", "response_audio"}) paths.push_back(corpus + "/" + r.at(f).get<std::string>());
+    for (const char* f : {"query_audio", "response_audio"})
+      paths.push_back(corpus + "/" + r.at(f).get<std::string>());
   start = std::chrono::steady_clock::now();
   for (const auto& p : paths) (void)vq->tokenize({symp::io::read_audio(p, 16000).samples}, 1);
   const double single = seconds_since(start);
@@ -106,15 +109,18 @@ int main(int argc, char** argv) {
   const double per_record_audio = audio_seconds / double(records);
   fmt::print("corpus: {} records, {} files, {:.1f} s of audio ({:.2f} s per record)\n", records, files,
              audio_seconds, per_record_audio);
-  fmt::print("tokenize encode --codec glm4voice on {}, {} threads, {} records per batch: {:.1f} s = {:.3f} "
-             "records/s = {:.2f}x real time\n",
-             device, torch::get_num_threads(), batch_records, batched, records / batched, audio_seconds / batched);
-  fmt::print("reference, one WhisperVQ call per file (same run): {:.1f} s; batched encode is {:.2f}x its speed "
-             "(and also builds and writes the sequences)\n",
-             single, single / batched);
-  fmt::print("projected for 18,000 records: {:.1f} h at this corpus's length per record; {:.1f} h for the "
-             "100.59 h of audio of gen-data's full embedded corpus (docs/gen-data.md)\n",
-             18000 / (records / batched) / 3600, 100.59 / (audio_seconds / batched));
+  fmt::print(
+      "tokenize encode --codec glm4voice on {}, {} threads, {} records per batch: {:.1f} s = {:.3f} "
+      "records/s = {:.2f}x real time\n",
+      device, torch::get_num_threads(), batch_records, batched, records / batched, audio_seconds / batched);
+  fmt::print(
+      "reference, one WhisperVQ call per file (same run): {:.1f} s; batched encode is {:.2f}x its speed "
+      "(and also builds and writes the sequences)\n",
+      single, single / batched);
+  fmt::print(
+      "projected for 18,000 records: {:.1f} h at this corpus's length per record; {:.1f} h for the "
+      "100.59 h of audio of gen-data's full embedded corpus (docs/gen-data.md)\n",
+      18000 / (records / batched) / 3600, 100.59 / (audio_seconds / batched));
   fs::remove_all(work);
   return 0;
 }

@@ -181,11 +181,13 @@ std::vector<System> collect_systems(const InferOptions& o) {
   for (auto& s : systems) s.style = style;
   for (const auto& spec : o.styles) {
     const auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError("--style: expected NAME=STYLE, got '" + spec + "'");
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--style: expected NAME=STYLE, got '" + spec + "'");
     const std::string name = spec.substr(0, eq);
     auto it = std::find_if(systems.begin(), systems.end(), [&](const System& s) { return s.name == name; });
     if (it == systems.end()) throw UsageError("--style: no system named '" + name + "'");
-    it->style = with_context("--style " + spec, [&] { return text::parse_prompt_style(spec.substr(eq + 1)); });
+    it->style =
+        with_context("--style " + spec, [&] { return text::parse_prompt_style(spec.substr(eq + 1)); });
   }
   return systems;
 }
@@ -209,11 +211,14 @@ std::map<int64_t, std::string> stop_tokens(const std::string& model_dir, const s
     if (j.contains("eos_token_id")) {
       const auto& e = j["eos_token_id"];
       std::vector<int64_t> ids;
-      if (e.is_number_integer()) ids.push_back(e.get<int64_t>());
-      else if (e.is_array()) ids = with_context(generation.string() + ": field 'eos_token_id'",
-                                                [&] { return e.get<std::vector<int64_t>>(); });
+      if (e.is_number_integer())
+        ids.push_back(e.get<int64_t>());
+      else if (e.is_array())
+        ids = with_context(generation.string() + ": field 'eos_token_id'",
+                           [&] { return e.get<std::vector<int64_t>>(); });
       for (int64_t id : ids) {
-        if (!stops.count(id)) stops[id] = id < tokenizer.vocab_size() ? tokenizer.decode({id}) : std::to_string(id);
+        if (!stops.count(id))
+          stops[id] = id < tokenizer.vocab_size() ? tokenizer.decode({id}) : std::to_string(id);
       }
     }
   }
@@ -223,7 +228,8 @@ std::map<int64_t, std::string> stop_tokens(const std::string& model_dir, const s
     std::string eos;
     if (j.contains("eos_token") && j["eos_token"].is_string()) eos = j["eos_token"].get<std::string>();
     if (j.contains("eos_token") && j["eos_token"].is_object()) eos = j["eos_token"].value("content", "");
-    if (!eos.empty()) stops[with_context(config.string() + ": eos_token", [&] { return tokenizer.special_id(eos); })] = eos;
+    if (!eos.empty())
+      stops[with_context(config.string() + ": eos_token", [&] { return tokenizer.special_id(eos); })] = eos;
   }
   return stops;
 }
@@ -253,7 +259,8 @@ int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng&
   const auto keep = (cum < s.top_p).sum().clamp_max(p.numel() - 1) + 1;
   const auto mass = cum.index_select(0, (keep - 1).view({1}));
   const auto u = mass * rng.uniform();
-  const auto positions = torch::arange(p.numel(), torch::TensorOptions().dtype(torch::kInt64).device(p.device()));
+  const auto positions =
+      torch::arange(p.numel(), torch::TensorOptions().dtype(torch::kInt64).device(p.device()));
   // first kept position whose cumulative mass exceeds u
   const auto chosen = ((cum <= u) & (positions < keep)).sum().clamp_max(keep - 1);
   return idx.index_select(0, chosen.view({1})).item<int64_t>();
@@ -341,9 +348,10 @@ InferSummary run_infer(const InferOptions& o) {
   auto tokenizer = open_tokenizer(o.tokenizer_dir);
   // Before any input is read or reply written: the model must cover every id the tokenizer can give.
   if (const auto vocab = nn::GlmConfig::load(o.model_dir).vocab_size; vocab < tokenizer->vocab_size()) {
-    throw InputError(fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
-                                 "tokenizer do not belong together",
-                                 o.model_dir, vocab, tokenizer->vocab_size()));
+    throw InputError(
+        fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
+                    "tokenizer do not belong together",
+                    o.model_dir, vocab, tokenizer->vocab_size()));
   }
   speech::CodecLocation where;
   where.kind = o.codec;
@@ -423,7 +431,8 @@ InferSummary run_infer(const InferOptions& o) {
         std::string stop_token;
         for (int step = 0; step < o.sampling.max_new_tokens; ++step) {
           // Only ids the tokenizer knows: a checkpoint's padded vocabulary rows are never valid output.
-          auto logits = model->forward(ids, &cache).index({0, -1}).narrow(0, 0, text_vocab).to(torch::kFloat32);
+          auto logits =
+              model->forward(ids, &cache).index({0, -1}).narrow(0, 0, text_vocab).to(torch::kFloat32);
           const int64_t next = sample_token(logits, o.sampling, rng);
           if (auto stop = stops.find(next); stop != stops.end()) {
             stop_token = stop->second;
@@ -487,7 +496,7 @@ InferSummary run_infer(const InferOptions& o) {
                     {"prompt_tokens", prompt.size()},
                     {"text_tokens", text_ids.size()},
                     {"audio_tokens", codes.size()},
-                    {"stopped", stop_token.empty()          ? "max_new_tokens"
+                    {"stopped", stop_token.empty()                ? "max_new_tokens"
                                 : stop_token == "<|user|>"        ? "user"
                                 : stop_token == "<|observation|>" ? "observation"
                                                                   : "eos"},

@@ -84,7 +84,8 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
           // An interpolated or noisy condition: named after the nearest anchor for the per-emotion means.
           x.emotion = anchors.nearest({x.valence, x.arousal}).name;
         } else {
-          throw InputError(x.where + ": no emotion, condition, query_emotion (emotional setting) or "
+          throw InputError(x.where +
+                           ": no emotion, condition, query_emotion (emotional setting) or "
                            "valence/arousal to judge against");
         }
       }

@@ -84,7 +84,8 @@ void TokenizeEncodeOptions::validate() const {
       throw UsageError("--speech-tokenizer: --codec glm4voice needs a glm-4-voice-tokenizer folder");
     if (text_tokenizer_dir.empty())
       throw UsageError("--text-tokenizer: --codec glm4voice needs a glm-4-voice-9b folder");
-    if (!model_dir.empty()) throw UsageError("--model is the embedded codec's folder; not with --codec glm4voice");
+    if (!model_dir.empty())
+      throw UsageError("--model is the embedded codec's folder; not with --codec glm4voice");
   } else {
     throw UsageError("--codec: embedded or glm4voice, got '" + codec + "'");
   }
@@ -115,8 +116,8 @@ text::CorpusEncodeSummary encode_glm4voice(const TokenizeEncodeOptions& options)
     throw InputError(fmt::format(
         "{}: the speech tokenizer's codebook has {} codes but {}/tokenizer_config.json has only {} audio "
         "tokens (<|audio_0|> to <|audio_{}|>): the two folders do not belong together",
-        options.speech_tokenizer_dir, codec->vocab_size(), options.text_tokenizer_dir, tokenizer.audio_codes(),
-        tokenizer.audio_codes() - 1));
+        options.speech_tokenizer_dir, codec->vocab_size(), options.text_tokenizer_dir,
+        tokenizer.audio_codes(), tokenizer.audio_codes() - 1));
   log_info("tokenize", "{}; GLM-4 text tokenizer, {} ids ({} audio)", codec->describe(),
            tokenizer.vocab_size(), tokenizer.audio_codes());
   const int rate = codec->sample_rate();
@@ -146,8 +147,9 @@ text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options) 
   const int rate = codec->sample_rate();
   text::CorpusEncodeOptions corpus = options.corpus;
   // The model files' bytes: a refitted folder is another encoder.
-  const std::string model_bytes = read_text_file(fs::path(options.model_dir) / kEmbeddedCodecFile) +
-                                  read_text_file(fs::path(options.model_dir) / text::SpmTokenizer::kConfigFile);
+  const std::string model_bytes =
+      read_text_file(fs::path(options.model_dir) / kEmbeddedCodecFile) +
+      read_text_file(fs::path(options.model_dir) / text::SpmTokenizer::kConfigFile);
   corpus.encoder_id = fmt::format("embedded {:016x}", stable_hash(model_bytes.data(), model_bytes.size()));
   auto encode_audio = [&](const std::string& path) { return codec->encode(read_speech(path, rate)); };
   return text::encode_corpus(corpus, tokenizer, text::parallel_audio_encoder(encode_audio, corpus.threads));

@@ -360,7 +360,8 @@ std::vector<std::vector<int64_t>> WhisperVQ::tokenize(const std::vector<std::vec
   }
   std::vector<std::vector<int64_t>> tokens(wavs.size());
   for (size_t k = 0; k < windows.size(); ++k)  // windows of one utterance, in order
-    tokens[windows[k].first].insert(tokens[windows[k].first].end(), window_tokens[k].begin(), window_tokens[k].end());
+    tokens[windows[k].first].insert(tokens[windows[k].first].end(), window_tokens[k].begin(),
+                                    window_tokens[k].end());
   return tokens;
 }
 

@@ -45,10 +45,14 @@ PromptStyle parse_prompt_style(const std::string& name) {
 
 std::string prompt_style_name(PromptStyle style) {
   switch (style) {
-    case PromptStyle::Sympatheia: return "sympatheia";
-    case PromptStyle::EmotionText: return "emotion-text";
-    case PromptStyle::Plain: return "plain";
-    case PromptStyle::Glm4Voice: return "glm4voice";
+    case PromptStyle::Sympatheia:
+      return "sympatheia";
+    case PromptStyle::EmotionText:
+      return "emotion-text";
+    case PromptStyle::Plain:
+      return "plain";
+    case PromptStyle::Glm4Voice:
+      return "glm4voice";
   }
   return "?";
 }
@@ -56,13 +60,16 @@ std::string prompt_style_name(PromptStyle style) {
 std::string style_system_line(PromptStyle style, const std::optional<affect::VA>& condition,
                               const std::string& emotion) {
   switch (style) {
-    case PromptStyle::Sympatheia: return affect::system_prompt(condition);
+    case PromptStyle::Sympatheia:
+      return affect::system_prompt(condition);
     case PromptStyle::EmotionText:
       // Without a condition the baseline has nothing to state: the plain instruction.
       return emotion.empty() ? kRespondInEnglish
                              : std::string(kRespondInEnglish) + " The user is feeling " + emotion + ".";
-    case PromptStyle::Plain: return kRespondInEnglish;
-    case PromptStyle::Glm4Voice: return kGlm4VoiceSystem;
+    case PromptStyle::Plain:
+      return kRespondInEnglish;
+    case PromptStyle::Glm4Voice:
+      return kGlm4VoiceSystem;
   }
   return "";
 }

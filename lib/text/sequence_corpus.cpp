@@ -9,8 +9,8 @@
 #include "symp/text/sequence.h"
 
 #include <algorithm>
-#include <map>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -112,7 +112,8 @@ std::map<size_t, io::Json> resume_progress(const std::string& path, const std::s
   if (!fs::exists(path)) return done;
   const auto lines = io::read_jsonl(path, /*tolerate_torn_tail=*/true);
   if (lines.empty() || lines.front().value("fingerprint", "") != fingerprint) {
-    log_warn("tokenize", "{}: written by a run with another manifest, options or encoder; starting over", path);
+    log_warn("tokenize", "{}: written by a run with another manifest, options or encoder; starting over",
+             path);
     fs::remove(path);
     return done;
   }
@@ -196,10 +197,12 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
         if (what.find(r.query_audio) != std::string::npos || what.find(r.response_audio) != std::string::npos)
           e.rethrow_with_context(r.context);
       }
-      e.rethrow_with_context(fmt::format("records {} to {}", records[todo[from]].id, records[todo[to - 1]].id));
+      e.rethrow_with_context(
+          fmt::format("records {} to {}", records[todo[from]].id, records[todo[to - 1]].id));
     }
     if (codes.size() != paths.size())
-      throw RuntimeError(fmt::format("audio encoder returned {} results for {} files", codes.size(), paths.size()));
+      throw RuntimeError(
+          fmt::format("audio encoder returned {} results for {} files", codes.size(), paths.size()));
     for (size_t k = from; k < to; ++k) {
       const size_t i = todo[k];
       const ManifestRecord& r = records[i];

@@ -19,11 +19,22 @@ using infer::symp_ok;
 
 // The chat specials of glm-4-voice-9b's tokenizer_config.json, in its order, then the audio tokens.
 inline const std::vector<std::string>& chat_specials() {
-  static const std::vector<std::string> specials = {
-      "<|endoftext|>",      "[MASK]",           "[gMASK]",          "[sMASK]",
-      "<sop>",              "<eop>",            "<|system|>",       "<|user|>",
-      "<|assistant|>",      "<|observation|>",  "<|begin_of_image|>", "<|end_of_image|>",
-      "<|begin_of_video|>", "<|end_of_video|>", "<|begin_of_audio|>", "<|end_of_audio|>"};
+  static const std::vector<std::string> specials = {"<|endoftext|>",
+                                                    "[MASK]",
+                                                    "[gMASK]",
+                                                    "[sMASK]",
+                                                    "<sop>",
+                                                    "<eop>",
+                                                    "<|system|>",
+                                                    "<|user|>",
+                                                    "<|assistant|>",
+                                                    "<|observation|>",
+                                                    "<|begin_of_image|>",
+                                                    "<|end_of_image|>",
+                                                    "<|begin_of_video|>",
+                                                    "<|end_of_video|>",
+                                                    "<|begin_of_audio|>",
+                                                    "<|end_of_audio|>"};
   return specials;
 }
 
@@ -31,8 +42,8 @@ inline const std::vector<std::string>& chat_specials() {
 inline int64_t write_text_tokenizer(const fs::path& dir, int audio_tokens) {
   fs::create_directories(dir);
   const std::vector<std::string> merges = {
-      "th", "he", "in", "er", "an", " t", " a", "re", "on", "ou", "the", " the", "nd", "ing", "at", "en",
-      "it", " s", " w", "is", "or", "you", " you", "ha", "es", "to", " to", "ll", "ea", "ar", " I", "'s"};
+      "th", "he", "in", "er", "an", " t",  " a",   "re", "on", "ou", "the", " the", "nd", "ing", "at", "en",
+      "it", " s", " w", "is", "or", "you", " you", "ha", "es", "to", " to", "ll",   "ea", "ar",  " I", "'s"};
   std::ofstream model(dir / "tokenizer.model", std::ios::binary);
   for (int b = 0; b < 256; ++b) model << base64(std::string(1, char(b))) << " " << b << "\n";
   for (size_t i = 0; i < merges.size(); ++i) model << base64(merges[i]) << " " << 256 + i << "\n";
@@ -40,22 +51,23 @@ inline int64_t write_text_tokenizer(const fs::path& dir, int audio_tokens) {
   int64_t next = 256 + static_cast<int64_t>(merges.size());
   io::Json added = io::Json::object();
   auto add = [&](const std::string& content) {
-    added[std::to_string(next++)] = {{"content", content}, {"lstrip", false}, {"normalized", false},
+    added[std::to_string(next++)] = {{"content", content}, {"lstrip", false},      {"normalized", false},
                                      {"rstrip", false},    {"single_word", false}, {"special", true}};
   };
   for (const auto& s : chat_specials()) add(s);
   for (int i = 0; i < audio_tokens; ++i) add("<|audio_" + std::to_string(i) + "|>");
-  io::write_json_atomic((dir / "tokenizer_config.json").string(),
-                        {{"added_tokens_decoder", added},
-                         {"auto_map", {{"AutoTokenizer", {"tokenization_chatglm.ChatGLM4Tokenizer", nullptr}}}},
-                         {"clean_up_tokenization_spaces", false},
-                         {"do_lower_case", false},
-                         {"eos_token", "<|endoftext|>"},
-                         {"model_max_length", 128000},
-                         {"pad_token", "<|endoftext|>"},
-                         {"padding_side", "left"},
-                         {"remove_space", false},
-                         {"tokenizer_class", "ChatGLM4Tokenizer"}});
+  io::write_json_atomic(
+      (dir / "tokenizer_config.json").string(),
+      {{"added_tokens_decoder", added},
+       {"auto_map", {{"AutoTokenizer", {"tokenization_chatglm.ChatGLM4Tokenizer", nullptr}}}},
+       {"clean_up_tokenization_spaces", false},
+       {"do_lower_case", false},
+       {"eos_token", "<|endoftext|>"},
+       {"model_max_length", 128000},
+       {"pad_token", "<|endoftext|>"},
+       {"padding_side", "left"},
+       {"remove_space", false},
+       {"tokenizer_class", "ChatGLM4Tokenizer"}});
   return next;  // the tokenizer's vocabulary
 }
 
@@ -63,8 +75,9 @@ inline int64_t write_text_tokenizer(const fs::path& dir, int audio_tokens) {
 inline io::Json model_config(int64_t padded_vocab) {
   return {{"architectures", {"ChatGLMModel"}},
           {"model_type", "chatglm"},
-          {"auto_map", {{"AutoConfig", "configuration_chatglm.ChatGLMConfig"},
-                        {"AutoModel", "modeling_chatglm.ChatGLMForConditionalGeneration"}}},
+          {"auto_map",
+           {{"AutoConfig", "configuration_chatglm.ChatGLMConfig"},
+            {"AutoModel", "modeling_chatglm.ChatGLMForConditionalGeneration"}}},
           {"add_bias_linear", false},
           {"add_qkv_bias", true},
           {"apply_query_key_layer_scaling", true},
@@ -125,22 +138,25 @@ inline void build_bundle(Bundle& b) {
   auto special = [&](const char* name) { return tok.special_id(name); };
   fs::copy_file(d + "/base/model/model.safetensors", b.glm + "/model.safetensors",
                 fs::copy_options::overwrite_existing);
-  io::write_json_atomic(b.glm + "/generation_config.json",
-                        {{"eos_token_id", {special("<|endoftext|>"), special("<|user|>"), special("<|observation|>")}},
-                         {"pad_token_id", special("<|endoftext|>")},
-                         {"do_sample", true},
-                         {"temperature", 0.8},
-                         {"top_p", 0.8},
-                         {"max_length", 8192}});
+  io::write_json_atomic(
+      b.glm + "/generation_config.json",
+      {{"eos_token_id", {special("<|endoftext|>"), special("<|user|>"), special("<|observation|>")}},
+       {"pad_token_id", special("<|endoftext|>")},
+       {"do_sample", true},
+       {"temperature", 0.8},
+       {"top_p", 0.8},
+       {"max_length", 8192}});
   symp_ok("--seed 5 train-lora --model " + b.glm + " --lora-rank 4 --max-steps 3 --eval-every 3 --train " +
-          b.encoded + "/encoded_train.jsonl --eval " + b.encoded + "/encoded_eval.jsonl --out " + b.lora + steps);
+          b.encoded + "/encoded_train.jsonl --eval " + b.encoded + "/encoded_eval.jsonl --out " + b.lora +
+          steps);
 }
 
 inline const Bundle& bundle() {
   static const Bundle built = [] {
     const std::string binary = SYMP_BINARY;
-    const auto root = fs::temp_directory_path() /
-                      ("symp-test-glm4voice-" + std::to_string(symp::stable_hash(binary.data(), binary.size())));
+    const auto root =
+        fs::temp_directory_path() /
+        ("symp-test-glm4voice-" + std::to_string(symp::stable_hash(binary.data(), binary.size())));
     fs::create_directories(root);
     Bundle b;
     b.dir = root / "bundle";

@@ -17,10 +17,10 @@
 
 #include "glm4voice_bundle.h"
 #include "symp/affect/affect.h"
-#include "symp/judge/responses.h"
-#include "symp/nn/glm_config.h"
 #include "symp/io/audio.h"
+#include "symp/judge/responses.h"
 #include "symp/nn/glm.h"
+#include "symp/nn/glm_config.h"
 #include "symp/nn/lora.h"
 #include "symp/text/sequence.h"
 
@@ -45,9 +45,10 @@ std::string infer_args(const test::glm4voice::Bundle& b, const std::string& out)
 
 }  // namespace
 
-TEST_CASE("glm4voice path: tokenize encode writes WhisperVQ's ids as GLM-4 audio tokens and text that "
-          "round-trips",
-          "[slow]") {
+TEST_CASE(
+    "glm4voice path: tokenize encode writes WhisperVQ's ids as GLM-4 audio tokens and text that "
+    "round-trips",
+    "[slow]") {
   const auto& b = bundle();
   const auto tok = text::GlmTokenizer::load(b.glm);
   auto records = io::read_jsonl(b.encoded + "/encoded_train.jsonl");
@@ -86,7 +87,8 @@ TEST_CASE("glm4voice path: tokenize encode writes WhisperVQ's ids as GLM-4 audio
     CHECK(ids[size_t(start - 2)] == assistant);
     std::vector<int64_t> query, response;
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] >= audio0 && ids[i] < audio0 + 256) (int64_t(i) < start ? query : response).push_back(ids[i] - audio0);
+      if (ids[i] >= audio0 && ids[i] < audio0 + 256)
+        (int64_t(i) < start ? query : response).push_back(ids[i] - audio0);
     }
     const auto& [q, r] = wavs_of.at(id);
     CHECK(query == speech_ids.at(q));
@@ -97,13 +99,14 @@ TEST_CASE("glm4voice path: tokenize encode writes WhisperVQ's ids as GLM-4 audio
     const std::string text = rec.at("text").get<std::string>();
     CHECK(tok.decode(body) == text);
     CHECK(tok.decode(tok.encode(text)) == text);
-    CHECK(text.rfind("<|system|>\n" + affect::system_prompt(rec.at("condition") == "na"
-                                                                  ? std::nullopt
-                                                                  : std::optional<affect::VA>(affect::VA{
-                                                                        rec.at("valence").get<double>(),
+    CHECK(text.rfind("<|system|>\n" +
+                         affect::system_prompt(
+                             rec.at("condition") == "na"
+                                 ? std::nullopt
+                                 : std::optional<affect::VA>(affect::VA{rec.at("valence").get<double>(),
                                                                         rec.at("arousal").get<double>()})) +
-                               "\n<|user|>\n<|audio_",
-                           0) == 0);
+                         "\n<|user|>\n<|audio_",
+                     0) == 0);
   }
   const auto lengths = io::read_json(b.encoded + "/sequence_lengths.json");
   CHECK(lengths.at("records").get<size_t>() == records.size());
@@ -122,8 +125,8 @@ TEST_CASE("glm4voice path: tokenize encode killed with SIGKILL mid-run resumes t
   std::mt19937 gen(static_cast<unsigned>(std::random_device{}()));
   const size_t kill_after = 1 + gen() % (total - 2);
   INFO("kill after " << kill_after << " of " << total << " records");
-  const std::string cmd = std::string(SYMP_BINARY) + " --seed 5 --threads 1 " + test::glm4voice::encode_args(b, out) +
-                          " --batch-records 1";
+  const std::string cmd = std::string(SYMP_BINARY) + " --seed 5 --threads 1 " +
+                          test::glm4voice::encode_args(b, out) + " --batch-records 1";
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -158,9 +161,10 @@ TEST_CASE("glm4voice path: tokenize encode killed with SIGKILL mid-run resumes t
   CHECK_FALSE(fs::exists(progress));
 }
 
-TEST_CASE("glm4voice path: the LoRA adapter trained on GLM-4-Voice tokens loads back with the loss it was "
-          "saved with",
-          "[slow]") {
+TEST_CASE(
+    "glm4voice path: the LoRA adapter trained on GLM-4-Voice tokens loads back with the loss it was "
+    "saved with",
+    "[slow]") {
   const auto& b = bundle();
   double saved_loss = -1;
   for (const auto& m : io::read_jsonl(b.lora + "/metrics.jsonl"))
@@ -184,8 +188,9 @@ TEST_CASE("glm4voice path: the LoRA adapter trained on GLM-4-Voice tokens loads 
   // And the adapter changed the model: the base alone scores differently.
   auto base = nn::load_glm(b.glm);
   base->eval();
-  const auto ids = torch::tensor(ids_of(io::read_jsonl(b.encoded + "/encoded_eval.jsonl").at(0)), torch::kInt64)
-                       .view({1, -1});
+  const auto ids =
+      torch::tensor(ids_of(io::read_jsonl(b.encoded + "/encoded_eval.jsonl").at(0)), torch::kInt64)
+          .view({1, -1});
   CHECK((base->forward(ids) - model->forward(ids)).abs().max().item<double>() > 1e-4);
 }
 
@@ -194,8 +199,8 @@ TEST_CASE("glm4voice path: infer with the three prompt styles, then eval-prosody
   test::ScratchDir dir("glm4voice-infer");
   const std::string out = dir.file("replies");
   symp_ok("--seed 7 " + infer_args(b, out) + " --split neutral --partition eval --limit 1 --all-emotions " +
-          "--include-base --style base=glm4voice --adapter sympatheia=" + b.lora + "/adapter --adapter text=" +
-          b.lora + "/adapter --style text=emotion-text");
+          "--include-base --style base=glm4voice --adapter sympatheia=" + b.lora +
+          "/adapter --adapter text=" + b.lora + "/adapter --style text=emotion-text");
   const auto replies = io::read_jsonl(out + "/responses.jsonl");
   REQUIRE(replies.size() == 3 * 12);
   const auto tok = text::GlmTokenizer::load(b.glm);
@@ -214,7 +219,8 @@ TEST_CASE("glm4voice path: infer with the three prompt styles, then eval-prosody
       CHECK(prompt == "Please respond in English. The user is feeling " + emotion + ".");
     } else {
       CHECK(r.at("prompt_style") == "sympatheia");
-      CHECK(prompt == affect::system_prompt(affect::VA{r.at("valence").get<double>(), r.at("arousal").get<double>()}));
+      CHECK(prompt ==
+            affect::system_prompt(affect::VA{r.at("valence").get<double>(), r.at("arousal").get<double>()}));
     }
     CHECK(r.at("setting") == "neutral");
     const auto stopped = r.at("stopped").get<std::string>();
@@ -241,14 +247,14 @@ TEST_CASE("glm4voice path: infer with the three prompt styles, then eval-prosody
   symp_ok("--seed 7 " + infer_args(b, dir.file("stream")) + " --split neutral --partition eval --limit 1 " +
           "--emotion happy --adapter sympatheia=" + b.lora + "/adapter --stream");
   const auto streamed = io::read_jsonl(dir.file("stream") + "/responses.jsonl").at(0);
-  const auto offline = *std::find_if(replies.begin(), replies.end(), [&](const io::Json& r) {
-    return r.at("key") == streamed.at("key");
-  });
+  const auto offline = *std::find_if(replies.begin(), replies.end(),
+                                     [&](const io::Json& r) { return r.at("key") == streamed.at("key"); });
   CHECK(streamed.at("audio_tokens") == offline.at("audio_tokens"));
   CHECK(streamed.at("response_text") == offline.at("response_text"));
   if (!streamed.at("response_audio").is_null()) {
     CHECK(streamed.at("first_audio_seconds").get<double>() > 0);
-    const auto info = io::probe_audio(dir.file("stream") + "/" + streamed.at("response_audio").get<std::string>());
+    const auto info =
+        io::probe_audio(dir.file("stream") + "/" + streamed.at("response_audio").get<std::string>());
     // Within one mel frame of the offline decode (GLM-4-Voice's chunking drops one frame per later chunk).
     CHECK(std::abs(info.frames - decoded_samples(streamed.at("audio_tokens").get<int64_t>())) <= 256);
   }
@@ -269,12 +275,13 @@ TEST_CASE("glm4voice path: infer with the three prompt styles, then eval-prosody
                                       dir.file("prosody") + " --no-plots");
   INFO(prosody.err);
   CHECK(prosody.exit_code == (unmeasurable > 0 ? 1 : 0));
-  CHECK_THAT(prosody.err, Catch::Contains(std::to_string(replies.size() - unmeasurable) + " responses measured, " +
-                                          std::to_string(unmeasurable) + " failed"));
+  CHECK_THAT(prosody.err,
+             Catch::Contains(std::to_string(replies.size() - unmeasurable) + " responses measured, " +
+                             std::to_string(unmeasurable) + " failed"));
   const auto features = read_text(dir.file("prosody") + "/features.csv");
   CHECK(std::count(features.begin(), features.end(), '\n') == int(replies.size()) + 1);
-  symp_ok("judge --responses " + out + "/responses.jsonl --proxy-corpus " + b.corpus + "/manifest.jsonl --out " +
-          dir.file("judge"));
+  symp_ok("judge --responses " + out + "/responses.jsonl --proxy-corpus " + b.corpus +
+          "/manifest.jsonl --out " + dir.file("judge"));
   // One proxy item per reply, judged in the neutral setting against the reply's target emotion, scores on
   // the 1-5 scale where the reply has text.
   const auto items = io::read_jsonl(dir.file("judge") + "/proxy_items.jsonl");
@@ -284,7 +291,8 @@ TEST_CASE("glm4voice path: infer with the three prompt styles, then eval-prosody
   for (const auto& item : items) {
     CHECK(item.at("setting") == "neutral");
     CHECK(item.at("emotion") == target.at(item.at("id").get<std::string>()));
-    if (!item.at("score").is_null()) CHECK((item.at("score").get<double>() >= 1 && item.at("score").get<double>() <= 5));
+    if (!item.at("score").is_null())
+      CHECK((item.at("score").get<double>() >= 1 && item.at("score").get<double>() <= 5));
   }
 }
 
@@ -293,8 +301,8 @@ TEST_CASE("glm4voice path: the Emotional setting keeps the query's emotion and t
   const auto& b = bundle();
   test::ScratchDir dir("glm4voice-emotional");
   const std::string out = dir.file("replies");
-  symp_ok("--seed 7 " + infer_args(b, out) + " --split emotional --prompt-style plain --none --adapter lora=" +
-          b.lora + "/adapter");
+  symp_ok("--seed 7 " + infer_args(b, out) +
+          " --split emotional --prompt-style plain --none --adapter lora=" + b.lora + "/adapter");
   const auto replies = io::read_jsonl(out + "/responses.jsonl");
   std::map<std::string, std::string> emotion_of;
   for (const auto& m : io::read_jsonl(b.corpus + "/manifest.jsonl"))
@@ -314,8 +322,8 @@ TEST_CASE("glm4voice path: the Emotional setting keeps the query's emotion and t
     CHECK(responses[i].setting == judge::Setting::Emotional);
     CHECK(responses[i].emotion == replies[i].at("query_emotion").get<std::string>());
   }
-  symp_ok("judge --responses " + out + "/responses.jsonl --proxy-corpus " + b.corpus + "/manifest.jsonl --out " +
-          dir.file("judge"));
+  symp_ok("judge --responses " + out + "/responses.jsonl --proxy-corpus " + b.corpus +
+          "/manifest.jsonl --out " + dir.file("judge"));
   const auto items = io::read_jsonl(dir.file("judge") + "/proxy_items.jsonl");
   REQUIRE(items.size() == replies.size());
   for (size_t i = 0; i < items.size(); ++i) {
@@ -333,7 +341,8 @@ TEST_CASE("glm4voice path: bad bundles fail with one line naming the file and th
   auto r = test::run_symp("tokenize encode --codec glm4voice --corpus " + b.corpus + " --speech-tokenizer " +
                           b.tokenizer + " --text-tokenizer " + no_audio + " --out " + dir.file("e1"));
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains(no_audio + "/tokenizer_config.json") && Catch::Contains("no <|audio_N|>"));
+  CHECK_THAT(r.err,
+             Catch::Contains(no_audio + "/tokenizer_config.json") && Catch::Contains("no <|audio_N|>"));
   // A speech tokenizer whose codebook (256) exceeds the text tokenizer's audio tokens (100).
   const std::string few = dir.file("few-audio");
   test::glm4voice::write_text_tokenizer(few, 100);
@@ -345,7 +354,8 @@ TEST_CASE("glm4voice path: bad bundles fail with one line naming the file and th
   // A model whose vocabulary does not cover the tokenizer's.
   const std::string small = dir.file("small-model");
   fs::create_directories(small);
-  for (const char* f : {"tokenizer.model", "tokenizer_config.json"}) fs::copy_file(b.glm + "/" + f, small + "/" + f);
+  for (const char* f : {"tokenizer.model", "tokenizer_config.json"})
+    fs::copy_file(b.glm + "/" + f, small + "/" + f);
   auto config = io::read_json(b.glm + "/config.json");
   config["padded_vocab_size"] = 300;
   io::write_json_atomic(small + "/config.json", config);
@@ -354,24 +364,24 @@ TEST_CASE("glm4voice path: bad bundles fail with one line naming the file and th
     model->init_weights(1);
     nn::save_glm(*model, small);
   }
-  r = test::run_symp(infer_args(b, dir.file("e3")).replace(infer_args(b, dir.file("e3")).find(" --model " + b.glm),
-                                                            (" --model " + b.glm).size(), " --model " + small) +
+  r = test::run_symp(infer_args(b, dir.file("e3"))
+                         .replace(infer_args(b, dir.file("e3")).find(" --model " + b.glm),
+                                  (" --model " + b.glm).size(), " --model " + small) +
                      " --limit 1");
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains(small) && Catch::Contains("(300) is smaller than the tokenizer's (" +
-                                                               std::to_string(b.vocab) + ")"));
+                                                              std::to_string(b.vocab) + ")"));
   CHECK_FALSE(fs::exists(dir.file("e3") + "/base"));
   // A record whose WAV is missing: named with its manifest line, nothing written.
   const std::string corpus = dir.file("corpus");
   fs::create_directories(corpus);
   auto manifest = io::read_jsonl(b.corpus + "/manifest.jsonl");
   for (auto& m : manifest)
-    for (const char* f : {"query_audio", "response_audio"})
-      m[f] = b.corpus + "/" + m[f].get<std::string>();
+    for (const char* f : {"query_audio", "response_audio"}) m[f] = b.corpus + "/" + m[f].get<std::string>();
   manifest[3]["response_audio"] = corpus + "/gone.wav";
   io::write_jsonl_atomic(corpus + "/manifest.jsonl", manifest);
-  r = test::run_symp("tokenize encode --codec glm4voice --corpus " + corpus + " --speech-tokenizer " + b.tokenizer +
-                     " --text-tokenizer " + b.glm + " --out " + dir.file("e4"));
+  r = test::run_symp("tokenize encode --codec glm4voice --corpus " + corpus + " --speech-tokenizer " +
+                     b.tokenizer + " --text-tokenizer " + b.glm + " --out " + dir.file("e4"));
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("manifest.jsonl:4") && Catch::Contains("gone.wav") &&
                         Catch::Contains("no such file"));

@@ -89,7 +89,8 @@ TEST_CASE("speech: glm4voice streaming decode against the offline decode of the 
   const size_t frames = std::min(stream_mel.size(), offline_mel.size()) / 80;
   std::vector<size_t> edges;  // first frame of each chunk after the first
   size_t at = 0;
-  for (size_t c = 0; c + 1 < stats.chunk_samples.size(); ++c) edges.push_back(at += size_t(stats.chunk_samples[c]) / 256);
+  for (size_t c = 0; c + 1 < stats.chunk_samples.size(); ++c)
+    edges.push_back(at += size_t(stats.chunk_samples[c]) / 256);
   REQUIRE(edges == std::vector<size_t>({137, 481}));
   const double floor = mel_distance(stream_mel, offline_mel, 0, edges[0]);
   const double whole = mel_distance(stream_mel, offline_mel, 0, frames);

@@ -10,8 +10,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using namespace symp;
@@ -239,7 +239,8 @@ TEST_CASE("text: corpus encoding names the record without audio or with unreadab
 }
 
 TEST_CASE("text: an interrupted corpus encoding resumes and writes what an uninterrupted one writes") {
-  const fs::path dir = fs::temp_directory_path() / ("symp_test_sequence_resume_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("symp_test_sequence_resume_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::vector<io::Json> manifest;

@@ -52,15 +52,18 @@ symp::cli::Runner setup_encode(CLI::App& app) {
   auto& s = o->corpus.sequence;
   app.add_option("--corpus", o->corpus.corpus_dir, "Corpus folder with manifest.jsonl")->required();
   app.add_option("--out", o->corpus.out_dir, "Output folder for encoded_{train,eval}.jsonl")->required();
-  app.add_option("--codec", o->codec,
-                 "embedded: the codec and SentencePiece tokenizer of --model; glm4voice: GLM-4-Voice's WhisperVQ "
-                 "(--speech-tokenizer) and GLM-4 text tokenizer (--text-tokenizer)")
+  app.add_option(
+         "--codec", o->codec,
+         "embedded: the codec and SentencePiece tokenizer of --model; glm4voice: GLM-4-Voice's WhisperVQ "
+         "(--speech-tokenizer) and GLM-4 text tokenizer (--text-tokenizer)")
       ->capture_default_str();
   app.add_option("--model", o->model_dir, "Embedded codec: model folder from `symp tokenize fit`");
-  app.add_option("--speech-tokenizer", o->speech_tokenizer_dir,
-                 "glm4voice: glm-4-voice-tokenizer folder (config.json, preprocessor_config.json, safetensors)");
-  app.add_option("--text-tokenizer", o->text_tokenizer_dir,
-                 "glm4voice: glm-4-voice-9b folder (tokenizer.model, tokenizer_config.json with <|audio_N|>)");
+  app.add_option(
+      "--speech-tokenizer", o->speech_tokenizer_dir,
+      "glm4voice: glm-4-voice-tokenizer folder (config.json, preprocessor_config.json, safetensors)");
+  app.add_option(
+      "--text-tokenizer", o->text_tokenizer_dir,
+      "glm4voice: glm-4-voice-9b folder (tokenizer.model, tokenizer_config.json with <|audio_N|>)");
   app.add_option("--device", o->device, "glm4voice: device WhisperVQ runs on (cpu, cuda, cuda:N)")
       ->capture_default_str();
   app.add_option("--batch-records", o->corpus.batch_records,
@@ -75,7 +78,8 @@ symp::cli::Runner setup_encode(CLI::App& app) {
   app.add_option("--na-fraction", s.na_fraction, "Share of emotional-split training records set to N/A")
       ->capture_default_str();
   app.add_option("--condition-mode", s.condition_mode,
-                 "paper: VA condition with N/A for --na-fraction; none: every record N/A (a base without the condition)")
+                 "paper: VA condition with N/A for --na-fraction; none: every record N/A (a base without the "
+                 "condition)")
       ->capture_default_str();
   app.add_option("--max-length", s.max_length, "Longer sequences are reported (never cut)")
       ->capture_default_str();

@@ -37,10 +37,10 @@ struct InferOptions {
   int limit = 0;                   // at most this many distinct inputs (0 = all)
 
   std::string prompt_style = "sympatheia";  // how the prompt states the condition: sympatheia (VA),
-                                           // emotion-text (the paper's text baseline), plain (no condition:
-                                           // the Emotional setting), glm4voice (the base's own chat prompt)
-  std::vector<std::string> styles;         // per system, "NAME=STYLE" (overrides prompt_style for NAME)
-  bool stream = false;                     // decode each reply with the codec's streaming decoder
+                                            // emotion-text (the paper's text baseline), plain (no condition:
+                                            // the Emotional setting), glm4voice (the base's own chat prompt)
+  std::vector<std::string> styles;          // per system, "NAME=STYLE" (overrides prompt_style for NAME)
+  bool stream = false;                      // decode each reply with the codec's streaming decoder
 
   affect::ConditionOptions condition;  // one condition (or none = N/A) ...
   bool all_emotions = false;           // ... or each of the 12 anchors (the neutral-split protocol)

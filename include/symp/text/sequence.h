@@ -79,9 +79,9 @@ std::string style_system_line(PromptStyle style, const std::optional<affect::VA>
                               const std::string& emotion);
 
 struct InferencePrompt {
-  std::string text;              // the prompt as text (no tokenizer prefix)
-  std::vector<int64_t> ids;      // tokenizer prefix + ids of `text`
-  std::string system;            // the system line used
+  std::string text;          // the prompt as text (no tokenizer prefix)
+  std::vector<int64_t> ids;  // tokenizer prefix + ids of `text`
+  std::string system;        // the system line used
 };
 // The prompt a model continues: Sympatheia, EmotionText and Plain are the training layout's prompt (up to
 // and including "<|assistant|>\n") with their system line; Glm4Voice is
