@@ -12,6 +12,7 @@
 #include "symp/core/error.h"
 #include "symp/core/log.h"
 #include "symp/core/process.h"
+#include "symp/io/toml_check.h"
 #include "symp/nn/runtime.h"
 
 namespace {
@@ -23,6 +24,36 @@ const std::map<std::string, std::string> kGroups = {
 
 std::string version_text() {
   return std::string("symp ") + SYMP_VERSION_STRING + " (torch " + symp::nn::torch_version() + ")";
+}
+
+// The file after --config (or in --config=FILE), "" when there is none.
+std::string config_argument(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) return argv[i + 1];
+    if (a.rfind("--config=", 0) == 0) return a.substr(9);
+  }
+  return "";
+}
+
+// CLI11 names an unknown key "section.key" in its message; say it as the section and the key.
+std::string config_error(const CLI::ConfigError& e) {
+  const std::string what = e.what();
+  const std::string marker = "INI was not able to parse ";
+  const auto at = what.find(marker);
+  if (at == std::string::npos) return what;
+  const std::string full = what.substr(at + marker.size());
+  const auto dot = full.rfind('.');
+  if (dot == std::string::npos)
+    return "unknown key '" + full + "' at the top level (the global options are seed, threads, log-level)";
+  std::string section = full.substr(0, dot);
+  return "unknown key '" + full.substr(dot + 1) + "' in section [" + section + "]: no option of `symp " +
+         [&] {
+           std::string cmd = section;
+           for (auto& c : cmd) c = c == '.' ? ' ' : c;
+           return cmd;
+         }() +
+         "` has that name (see its --help)";
 }
 
 }  // namespace
@@ -37,6 +68,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", version_text());
   symp::cli::GlobalOptions global;
   app.set_config("--config", "", "Read options from a TOML file (e.g. a symp-config.toml a run saved)");
+  // A key in the file that no option knows is an error, not silently ignored (subcommands inherit this).
+  app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_option("--seed", global.seed, "Seed for every random choice")->capture_default_str();
   app.add_option("--threads", global.threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--log-level", global.log_level, "debug, info, warn, error or off")->capture_default_str();
@@ -63,8 +96,27 @@ int main(int argc, char** argv) {
     runners.emplace_back(sub, cmd.setup(*sub));
   }
 
+  const std::string config_file = config_argument(argc, argv);
+  try {
+    // CLI11 reads TOML leniently (a header without its bracket, a key without a value); check it first.
+    if (!config_file.empty()) symp::io::check_toml_file(config_file);
+  } catch (const symp::Error& e) {
+    std::fprintf(stderr, "symp: error: --config %s\n", e.what());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ConfigError& e) {
+    std::fprintf(stderr, "symp: error: --config %s: %s\n", config_file.c_str(), config_error(e).c_str());
+    return 2;
+  } catch (const CLI::ConversionError& e) {
+    if (config_file.empty()) {
+      app.exit(e);
+      return 2;
+    }
+    std::fprintf(stderr, "symp: error: %s (a value from --config %s or the command line)\n", e.what(),
+                 config_file.c_str());
+    return 2;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
