@@ -13,8 +13,9 @@ symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--out", o->out_path, "Output safetensors with float32 `embeddings` [N, D]")->required();
   app.add_option("--ids-out", o->ids_out, "Optional JSONL of {\"input_ids\": [...]} per text");
   app.add_option("--batch-size", o->batch_size, "Texts per forward pass")->capture_default_str();
-  return [o](const symp::cli::GlobalOptions&) {
+  return [o, &app](const symp::cli::GlobalOptions&) {
     o->validate();
+    symp::cli::save_effective_config_for_file(app, o->out_path);
     symp::nn::run_embed(*o);
     return 0;
   };

@@ -13,9 +13,10 @@ static symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--out", o->out, "Output .safetensors (float32 'logits' [T, vocab])")->required();
   app.add_option("--dtype", o->dtype, "Model dtype: float32 or bfloat16")->capture_default_str();
   app.add_flag("--merge", o->merge, "Merge the adapter into the base weights first");
-  return [o, ids](const symp::cli::GlobalOptions&) {
+  return [o, ids, &app](const symp::cli::GlobalOptions&) {
     o->ids = symp::nn::parse_ids(*ids);
     o->validate();
+    symp::cli::save_effective_config_for_file(app, o->out);
     symp::nn::write_logits(*o);
     return 0;
   };

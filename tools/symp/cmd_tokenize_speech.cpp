@@ -15,8 +15,9 @@ symp::cli::Runner setup_speech(CLI::App& app) {
   app.add_option("--audio", o->audio, "Audio files to tokenize (any rate; resampled to 16 kHz)")->required();
   app.add_option("--out", o->out, "Output JSONL: one {\"file\", \"tokens\"} line per input")->required();
   app.add_option("--device", o->device, "torch device: cpu, cuda, cuda:N")->capture_default_str();
-  return [o](const symp::cli::GlobalOptions&) {
+  return [o, &app](const symp::cli::GlobalOptions&) {
     o->validate();
+    symp::cli::save_effective_config_for_file(app, o->out);
     symp::speech::tokenize_speech(*o);
     return 0;
   };

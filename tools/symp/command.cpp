@@ -63,21 +63,34 @@ void append_options(std::string& out, const CLI::App& app, const std::string& pr
 
 }  // namespace
 
-void save_effective_config(const CLI::App& command_app, const std::string& out_dir) {
-  // The global options, then the command's own under its dotted path (e.g. "tokenize.fit."), which is what
-  // `symp --config FILE <command>` reads back.
+namespace {
+
+// The global options, then the command's own under its dotted path (e.g. "tokenize.fit."), which is what
+// `symp --config FILE <command>` reads back.
+void save_config_as(const CLI::App& command_app, const std::filesystem::path& path) {
   std::vector<const CLI::App*> chain;
   for (const CLI::App* a = &command_app; a; a = a->get_parent()) chain.insert(chain.begin(), a);
-  std::string text = "# Effective configuration written by symp; rerun with: symp --config THIS_FILE <command>\n";
+  std::string text =
+      "# Effective configuration written by symp; rerun with: symp --config THIS_FILE <command>\n";
   append_options(text, *chain.front(), "");
   std::string prefix;
   for (size_t i = 1; i < chain.size(); ++i) {
     prefix += chain[i]->get_name() + ".";
     append_options(text, *chain[i], prefix);
   }
-  const auto path = std::filesystem::path(out_dir) / "symp-config.toml";
+  if (path.has_parent_path()) ensure_dir(path.parent_path());
   write_file_atomic(path, text);
   log_info("config", "effective configuration saved to {}", path.string());
+}
+
+}  // namespace
+
+void save_effective_config(const CLI::App& command_app, const std::string& out_dir) {
+  save_config_as(command_app, std::filesystem::path(out_dir) / "symp-config.toml");
+}
+
+void save_effective_config_for_file(const CLI::App& command_app, const std::string& out_file) {
+  save_config_as(command_app, out_file + ".symp-config.toml");
 }
 
 }  // namespace symp::cli
