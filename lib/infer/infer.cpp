@@ -316,6 +316,8 @@ void InferOptions::validate() const {
   if (tokenizer_dir.empty()) throw UsageError("--tokenizer: required");
   if (out_dir.empty()) throw UsageError("--out: required");
   with_context("--prompt-style", [&] { return text::parse_prompt_style(prompt_style); });
+  if (!setting.empty() && setting != "neutral" && setting != "emotional" && setting != "commoneval")
+    throw UsageError("--setting: neutral, emotional or commoneval, got '" + setting + "'");
   if (audio.empty() && manifest.empty()) throw UsageError("give --audio FILE... or --manifest FILE");
   if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype: f32 or bf16, got '" + dtype + "'");
   if (limit < 0) throw UsageError("--limit: must be >= 0");
@@ -488,7 +490,9 @@ InferSummary run_infer(const InferOptions& o) {
                     {"emotion", target.emotion.empty() ? Json(nullptr) : Json(target.emotion)},
                     {"prompt", built.system},
                     {"prompt_style", text::prompt_style_name(sys.style)},
-                    {"setting", in.split.empty() ? Json(nullptr) : Json(in.split)},
+                    {"setting", !o.setting.empty() ? Json(o.setting)
+                                : in.split.empty() ? Json(nullptr)
+                                                   : Json(in.split)},
                     {"query_emotion", in.emotion.empty() ? Json(nullptr) : Json(in.emotion)},
                     {"response_text", reply_text},
                     {"response_audio", wav.samples.empty() ? Json(nullptr) : Json(rel_wav)},

@@ -298,6 +298,7 @@ std::vector<ScoreSummary> summarize(const std::vector<JudgedItem>& items) {
       continue;
     }
     scores[k].push_back(*it.score);
+    if (it.response->emotion.empty()) continue;  // CommonEval: no emotions
     if (it.response->emotion != "neutral") non_neutral[k].push_back(*it.score);
     s.per_emotion_mean[it.response->emotion] += *it.score;
     s.per_emotion_n[it.response->emotion] += 1;

@@ -76,23 +76,26 @@ std::string format_table(const io::Json& r) {
   std::string semantic_measure, judge_model = "-";
   if (r.contains("audio_judge")) judge_model = r["audio_judge"].value("judge_model", "-");
   const bool proxy = r.contains("proxy_judge");
-  std::string out = "| system | Neutral | Emotional |";
+  std::string out = "| system | Neutral | Emotional | CommonEval |";
   out += proxy ? " Neutral (PROXY) | Emotional (PROXY) |" : "";
   out += " sem. sim. | lex. sim. | BERTScore F1 | ROUGE-L | WER % |\n";
-  out += proxy ? "|---|---|---|---|---|---|---|---|---|---|\n" : "|---|---|---|---|---|---|---|---|\n";
+  out +=
+      proxy ? "|---|---|---|---|---|---|---|---|---|---|---|\n" : "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& system : r["systems"]) {
     const std::string name = system.get<std::string>();
-    std::string neutral = "-", emotional = "-", proxy_neutral = "-", proxy_emotional = "-";
-    auto fill_scores = [&](const io::Json& summaries, std::string& neu, std::string& emo) {
+    std::string neutral = "-", emotional = "-", commoneval = "-", proxy_neutral = "-", proxy_emotional = "-",
+                proxy_commoneval = "-";
+    auto fill_scores = [&](const io::Json& summaries, std::string& neu, std::string& emo,
+                           std::string& common) {
       for (const auto& s : summaries) {
         if (s["system"] != name) continue;
         std::string cell = fmt_num(s["mean"], "%.2f") + " (n " + std::to_string(s["n"].get<size_t>()) + ")";
         if (s["n"].get<size_t>() == 0) cell = "-";
-        (s["setting"] == "neutral" ? neu : emo) = cell;
+        (s["setting"] == "neutral" ? neu : s["setting"] == "emotional" ? emo : common) = cell;
       }
     };
-    if (r.contains("audio_judge")) fill_scores(r["audio_judge"]["summaries"], neutral, emotional);
-    if (proxy) fill_scores(r["proxy_judge"]["summaries"], proxy_neutral, proxy_emotional);
+    if (r.contains("audio_judge")) fill_scores(r["audio_judge"]["summaries"], neutral, emotional, commoneval);
+    if (proxy) fill_scores(r["proxy_judge"]["summaries"], proxy_neutral, proxy_emotional, proxy_commoneval);
     std::string sem = "-", lex = "-";
     for (const auto& d : r["diversity"]) {
       if (d["system"] != name || d["lexical"]["pairs"].get<size_t>() == 0) continue;
@@ -109,11 +112,11 @@ std::string format_table(const io::Json& r) {
       rl = fmt_num(g["rouge_l"], "%.3f");
       if (!g["wer"].is_null()) wer = fmt_num(io::Json(100.0 * g["wer"].get<double>()), "%.2f");
     }
-    out += "| " + name + " | " + neutral + " | " + emotional + " | ";
+    out += "| " + name + " | " + neutral + " | " + emotional + " | " + commoneval + " | ";
     if (proxy) out += proxy_neutral + " | " + proxy_emotional + " | ";
     out += sem + " | " + lex + " | " + bs + " | " + rl + " | " + wer + " |\n";
   }
-  out += "\nNeutral / Emotional: mean audio-judge score (1-5) by " + judge_model +
+  out += "\nNeutral / Emotional / CommonEval: mean audio-judge score (1-5) by " + judge_model +
          ", replies whose ratings all failed left out.\n";
   if (proxy) out += "(PROXY) columns: " + r["proxy_judge"]["judge"].get<std::string>() + ".\n";
   out +=

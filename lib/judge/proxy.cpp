@@ -134,7 +134,11 @@ io::Json run_proxy_judge(const std::vector<Response>& responses, const TextEmoti
                   {"id", r.id},
                   {"setting", setting_name(r.setting)},
                   {"emotion", r.emotion}};
-    if (r.spoken_text().empty()) {
+    if (r.setting == Setting::CommonEval) {
+      items[i].error = "commoneval";
+      line["score"] = nullptr;
+      line["error"] = "the proxy has no target emotion to score in the CommonEval setting";
+    } else if (r.spoken_text().empty()) {
       items[i].error = "no text";
       line["score"] = nullptr;
       line["error"] = "no transcript or response text";

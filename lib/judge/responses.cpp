@@ -57,7 +57,10 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
       // The Emotional setting judges against the emotion in the user's voice (infer's query_emotion),
       // whatever condition the prompt carried (usually none).
       const std::string query_emotion = first_string(r, {"query_emotion"});
-      if (x.setting == Setting::Emotional && !query_emotion.empty()) {
+      if (x.setting == Setting::CommonEval) {
+        // Real spoken questions: no emotion to judge against; the CommonEval rubric rates the answer.
+        x.emotion = "";
+      } else if (x.setting == Setting::Emotional && !query_emotion.empty()) {
         if (!anchors.contains(query_emotion))
           throw InputError(x.where + ": field 'query_emotion': '" + query_emotion + "' is not an anchor");
         const auto& a = anchors.find(query_emotion);

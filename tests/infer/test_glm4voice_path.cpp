@@ -28,6 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace symp;
+using symp::test::fixtures_dir;
 using symp::test::glm4voice::bundle;
 using symp::test::glm4voice::decoded_samples;
 using symp::test::infer::read_text;
@@ -330,6 +331,20 @@ TEST_CASE("glm4voice path: the Emotional setting keeps the query's emotion and t
     CHECK(items[i].at("setting") == "emotional");
     CHECK(items[i].at("emotion") == replies[i].at("query_emotion"));
   }
+
+  // The CommonEval setting: spoken questions from a folder, no condition, recorded for the judge.
+  const std::string common = dir.file("commoneval");
+  symp_ok("--seed 7 infer --codec glm4voice --model " + b.glm + " --tokenizer " + b.glm +
+          " --codec-encoder " + b.tokenizer + " --codec-decoder " + b.decoder + " --audio " + fixtures_dir() +
+          "/whisper_vq/u1.wav --max-new-tokens 20 --prompt-style plain --none --setting commoneval --out " +
+          common);
+  const auto asked = io::read_jsonl(common + "/responses.jsonl");
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].at("setting") == "commoneval");
+  CHECK(asked[0].at("prompt") == "Please respond in English.");
+  const auto judged = judge::read_responses({common + "/responses.jsonl"}, judge::Setting::Neutral);
+  CHECK(judged.at(0).setting == judge::Setting::CommonEval);
+  CHECK(judged.at(0).emotion.empty());
 }
 
 TEST_CASE("glm4voice path: bad bundles fail with one line naming the file and the cause", "[slow]") {

@@ -124,6 +124,40 @@ TEST_CASE("judge: rubrics fill in the emotion and pick helpfulness for neutral",
         std::string::npos);
   CHECK(Rubrics::rubric_name(Setting::Emotional, "neutral") == "helpfulness");
   CHECK(Rubrics::rubric_name(Setting::Neutral, "neutral") == "helpfulness");
+  // CommonEval: its own rubric whatever the emotion field says, no emotion filled in.
+  CHECK(Rubrics::rubric_name(Setting::CommonEval, "neutral") == "commoneval");
+  const auto common = rubrics.system_prompt(Setting::CommonEval, "", 0, 0);
+  CHECK(common == rubrics.commoneval);
+  CHECK(common.find("spoken question") != std::string::npos);
+  CHECK(parse_setting("commoneval") == Setting::CommonEval);
+  CHECK(setting_name(Setting::CommonEval) == "commoneval");
+  CHECK_THROWS_WITH(parse_setting("common"), Catch::Contains("neutral, emotional, commoneval"));
+}
+
+TEST_CASE("judge: the reference's parse wants text after the bar; CommonEval replies need no emotion",
+          "[judge]") {
+  CHECK(parse_rating("4 | warm and clear") == 4);
+  CHECK(parse_rating("4|\nwarm") == 4);           // \s* takes the line break, then text
+  CHECK(parse_rating("Rated 2 out of 5|") == 2);  // "5|" has nothing after it: the lone-digit rule
+  CHECK(parse_rating("5|   ") == 5);              // ... which finds the 5 itself here
+  CHECK_FALSE(parse_rating("no rating").has_value());
+  const fs::path dir = fs::temp_directory_path() / "symp_test_judge_commoneval";
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir / "r.jsonl");
+    f << R"({"id":"q1","setting":"commoneval","response_text":"Paris is the capital."})"
+      << "\n";
+    f << R"({"id":"q2","split":"emotional","query_emotion":"sad","condition":"NA","response_text":"I'm sorry."})"
+      << "\n";
+  }
+  const auto responses = read_responses({(dir / "r.jsonl").string()}, Setting::Neutral);
+  REQUIRE(responses.size() == 2);
+  CHECK(responses[0].setting == Setting::CommonEval);
+  CHECK(responses[0].emotion.empty());
+  CHECK(responses[1].setting == Setting::Emotional);
+  CHECK(responses[1].emotion == "sad");
+  CHECK(responses[1].valence == Approx(-0.75));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("judge: audio judge against a loopback server with junk, 500s and timeouts", "[judge]") {

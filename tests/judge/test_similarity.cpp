@@ -117,6 +117,6 @@ TEST_CASE("judge: run_judge without an endpoint writes similarity, general abili
   CHECK(fs::exists(dir / "out" / "table.md"));
   std::ifstream table(dir / "out" / "table.md");
   std::string text((std::istreambuf_iterator<char>(table)), std::istreambuf_iterator<char>());
-  CHECK(text.find("| base | - | - | - | 1.000 |") != std::string::npos);
+  CHECK(text.find("| base | - | - | - | - | 1.000 |") != std::string::npos);
   fs::remove_all(dir);
 }

@@ -52,6 +52,9 @@ symp::cli::Runner setup(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--style", o->styles,
                  "Prompt style of one system, NAME=STYLE (e.g. base=glm4voice); repeatable");
+  app.add_option("--setting", o->setting,
+                 "Evaluation setting recorded for the judge: neutral, emotional or commoneval (default: the "
+                 "manifest's split)");
   app.add_flag("--stream", o->stream,
                "Decode replies with the codec's streaming decoder (records first_audio_seconds)");
   app.add_option("--temperature", o->sampling.temperature, "Sampling temperature (<= 0: greedy)")

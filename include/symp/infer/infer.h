@@ -41,6 +41,9 @@ struct InferOptions {
                                             // the Emotional setting), glm4voice (the base's own chat prompt)
   std::vector<std::string> styles;          // per system, "NAME=STYLE" (overrides prompt_style for NAME)
   bool stream = false;                      // decode each reply with the codec's streaming decoder
+  std::string setting;                      // the evaluation setting each reply records for the judge:
+                                            // "" = the manifest record's split; or neutral, emotional,
+                                            // commoneval (real spoken questions, e.g. from --audio)
 
   affect::ConditionOptions condition;  // one condition (or none = N/A) ...
   bool all_emotions = false;           // ... or each of the 12 anchors (the neutral-split protocol)

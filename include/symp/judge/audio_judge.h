@@ -20,7 +20,7 @@ struct AudioJudgeOptions {
   std::string model = "Qwen/Qwen3-Omni-30B-A3B-Instruct";  // the paper's judge
   std::string api_key;  // explicit key; else the environment variable below (never logged)
   std::string api_key_env = "OPENAI_API_KEY";
-  int samples = 3;           // ratings per reply, averaged
+  int samples = 1;           // ratings per reply, averaged (the reference judges each reply once)
   int parse_retries = 2;     // extra requests for a sample whose reply holds no rating
   double temperature = 0.7;  // sampling of the judge (samples differ only when > 0)
   double top_p = 0.95;
