@@ -394,7 +394,23 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
   }
 
   // Check the finished manifest against the plan and the files, then clean up and describe.
-  const auto records = io::read_jsonl(manifest_path);
+  auto records = io::read_jsonl(manifest_path);
+  // Workers finish in any order and the manifest is appended as they do (so a killed run keeps what it
+  // made); once complete it is rewritten in plan order, so a seed gives the same file on every run.
+  {
+    std::map<std::string, size_t> plan_index;
+    for (size_t i = 0; i < plan.records.size(); ++i) plan_index[plan.records[i].id] = i;
+    auto position = [&](const Json& r) {
+      const auto it = plan_index.find(r.value("id", ""));
+      return it == plan_index.end() ? plan.records.size() : it->second;
+    };
+    if (!std::is_sorted(records.begin(), records.end(),
+                        [&](const Json& a, const Json& b) { return position(a) < position(b); })) {
+      std::stable_sort(records.begin(), records.end(),
+                       [&](const Json& a, const Json& b) { return position(a) < position(b); });
+      io::write_jsonl_atomic(manifest_path, records);
+    }
+  }
   std::set<std::string> ids, referenced;
   double seconds = 0.0;
   std::set<std::string> seen_queries;

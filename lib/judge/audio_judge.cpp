@@ -57,12 +57,6 @@ std::string hex64(uint64_t x) {
   return buf;
 }
 
-// 128 bits from two FNV-1a passes with different seeds: collisions are not a practical concern here.
-std::string hash128(const std::string& bytes) {
-  return hex64(stable_hash(bytes.data(), bytes.size())) +
-         hex64(stable_hash(bytes.data(), bytes.size(), 0x9E3779B97F4A7C15ULL));
-}
-
 // The text of choices[0].message.content (a string, or a list of text parts); nullopt for anything else.
 std::optional<std::string> reply_text(const std::string& body) {
   io::Json j = io::Json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -93,6 +87,12 @@ std::string read_bytes(const std::string& path) {
 }
 
 }  // namespace
+
+// 128 bits from two FNV-1a passes with different seeds: collisions are not a practical concern here.
+std::string hash128(const std::string& bytes) {
+  return hex64(stable_hash(bytes.data(), bytes.size())) +
+         hex64(stable_hash(bytes.data(), bytes.size(), 0x9E3779B97F4A7C15ULL));
+}
 
 void AudioJudgeOptions::validate() const {
   if (base_url.empty()) throw UsageError("judge: base_url is empty");

@@ -119,7 +119,8 @@ TEST_CASE(
       {"judge", "judge"},
       {"embed", "embed"},
       {"report", "report"},
-      {"inspect", "inspect"}};
+      {"inspect", "inspect"},
+      {"transcribe", "transcribe"}};
   for (const auto& [command, section] : commands) {
     INFO(command);
     const std::string file = dir.file(section + ".toml");

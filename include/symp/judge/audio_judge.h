@@ -69,5 +69,7 @@ std::vector<ScoreSummary> summarize(const std::vector<JudgedItem>& items);
 
 // Standard base64 (RFC 4648, with padding).
 std::string base64_encode(const std::string& bytes);
+// 32 hex digits from two FNV-1a passes with different seeds: the key of the reply caches.
+std::string hash128(const std::string& bytes);
 
 }  // namespace symp::judge
