@@ -124,6 +124,15 @@ std::string format_table(const io::Json& r) {
       (semantic_measure.empty() ? std::string("not computed (no encoder given)") : semantic_measure) +
       "; lex. sim.: ROUGE-L F1 with stemming; both mean pairwise over replies to one query under different "
       "target emotions (lower = more change).\n";
+  for (const auto& d : r["diversity"]) {
+    out += "Similarity of " + d["system"].get<std::string>() + " computed on " +
+           d.value("text_source", std::string("model text"));
+    if (d.value("filtered", 0) > 0)
+      out +=
+          " (" + std::to_string(d["filtered"].get<size_t>()) +
+          " replies left out by the reference's filters: audio under 10 s or a transcript 5 % CJK or more)";
+    out += ".\n";
+  }
   out +=
       "BERTScore F1, ROUGE-L: against reference replies; WER: ASR transcript against the model's own text.\n";
   return out;

@@ -93,6 +93,12 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
         }
       }
       x.transcript = first_string(r, {"transcript"});
+      for (const char* f : {"response_duration", "duration"}) {
+        if (r.contains(f) && r[f].is_number()) {
+          x.duration = r[f].get<double>();
+          break;
+        }
+      }
       x.text = first_string(r, {"response_text", "text"});
       x.query = first_string(r, {"query_id", "input", "query_text"});
       x.reference = first_string(r, {"reference_text", "reference"});

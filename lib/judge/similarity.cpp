@@ -1,6 +1,7 @@
 #include "symp/judge/similarity.h"
 
 #include <cmath>
+#include <cstdint>
 #include <map>
 
 #include "symp/core/log.h"
@@ -39,11 +40,30 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
+double cjk_share(const std::string& text) {
+  size_t total = 0, cjk = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    const size_t n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    uint32_t cp = n == 1 ? b : b & (0xFF >> (n + 1));
+    for (size_t k = 1; k < n && i + k < text.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    i += n;
+    ++total;
+    if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+        (cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0xF900 && cp <= 0xFAFF))
+      ++cjk;
+  }
+  return total ? double(cjk) / double(total) : 0.0;
+}
+
 io::Json DiversityResult::to_json() const {
   io::Json j{{"system", system},
              {"queries", queries},
              {"lexical", stats_json(lexical)},
-             {"lexical_measure", "ROUGE-L F1, Porter stemming, mean of both directions"}};
+             {"lexical_measure", "ROUGE-L F1, Porter stemming, mean of both directions"},
+             {"text_source", text_source},
+             {"filtered", filtered}};
   j["semantic"] = semantic ? stats_json(*semantic) : io::Json(nullptr);
   j["semantic_measure"] = semantic_measure;
   return j;
@@ -56,9 +76,19 @@ std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>
   for (const auto& system : systems_of(responses)) {
     // query -> replies, one per target emotion (a repeated emotion keeps its first reply).
     std::map<std::string, std::map<std::string, const Response*>> groups;
+    size_t filtered = 0, on_transcripts = 0, on_text = 0;
     for (const auto& r : responses) {
       if (r.system != system) continue;
       if (r.query.empty()) continue;
+      if (!r.transcript.empty()) {
+        if ((r.duration >= 0 && r.duration < 10.0) || cjk_share(r.transcript) >= 0.05) {
+          ++filtered;
+          continue;
+        }
+        ++on_transcripts;
+      } else {
+        ++on_text;
+      }
       groups[r.query].emplace(r.emotion, &r);
     }
     std::vector<std::string> cand, ref;
@@ -72,6 +102,10 @@ std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>
     }
     DiversityResult d;
     d.system = system;
+    d.filtered = filtered;
+    d.text_source = on_transcripts && on_text                  ? "transcripts and model text"
+                    : on_transcripts || (filtered && !on_text) ? "transcripts"
+                                                               : "model text";
     for (const auto& [query, by_emotion] : groups) d.queries += by_emotion.size() >= 2 ? 1 : 0;
     std::vector<double> lexical;
     for (size_t k = 0; k < cand.size(); ++k) {

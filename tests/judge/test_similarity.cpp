@@ -120,3 +120,38 @@ TEST_CASE("judge: run_judge without an endpoint writes similarity, general abili
   CHECK(text.find("| base | - | - | - | - | 1.000 |") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("judge: similarity on transcripts leaves out short replies and CJK transcripts, and says so",
+          "[judge]") {
+  CHECK(cjk_share("") == 0.0);
+  CHECK(cjk_share("hello") == 0.0);
+  CHECK(cjk_share("\xE4\xBD\xA0\xE5\xA5\xBD") == 1.0);        // two ideographs
+  CHECK(cjk_share("abc \xE3\x81\x82") == Approx(1.0 / 5.0));  // hiragana a among 5 code points
+  auto heard = [](const std::string& query, const std::string& emotion, const std::string& transcript,
+                  double seconds) {
+    Response r = reply("A", query, emotion, "the model's own text");
+    r.transcript = transcript;
+    r.duration = seconds;
+    return r;
+  };
+  std::vector<Response> rs = {
+      heard("q1", "happy", "the cat sat on the mat", 12.0), heard("q1", "sad", "the cat is on the mat", 11.0),
+      heard("q1", "angry", "dogs run", 4.0),                                            // under 10 s: out
+      heard("q1", "tired", "\xE4\xBD\xA0\xE5\xA5\xBD \xE4\xBD\xA0\xE5\xA5\xBD", 15.0),  // CJK: out
+  };
+  auto result = cross_emotion_diversity(rs, nullptr, nullptr);
+  REQUIRE(result.size() == 1);
+  CHECK(result[0].filtered == 2);
+  CHECK(result[0].text_source == "transcripts");
+  CHECK(result[0].lexical.pairs == 1);  // only (happy, sad) is left
+  const double f =
+      0.5 * (symp::text::rouge_l("the cat sat on the mat", "the cat is on the mat", true).fmeasure +
+             symp::text::rouge_l("the cat is on the mat", "the cat sat on the mat", true).fmeasure);
+  CHECK(result[0].lexical.mean == Approx(f));
+  // Without transcripts the model's text is compared, nothing is filtered, and the JSON says which.
+  for (auto& r : rs) r.transcript.clear();
+  result = cross_emotion_diversity(rs, nullptr, nullptr);
+  CHECK(result[0].filtered == 0);
+  CHECK(result[0].lexical.pairs == 6);
+  CHECK(result[0].to_json()["text_source"] == "model text");
+}

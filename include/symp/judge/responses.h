@@ -13,6 +13,7 @@
 //                                        instead of emotion/condition (infer --split emotional writes it)
 //   system                               else the name given with the file, else its folder's name
 //   transcript                           ASR text of the reply audio (for similarity and WER)
+//   response_duration | duration         seconds of reply audio (the similarity filters on transcripts)
 //   response_text | text                 the model's own text of the reply
 //   query_id | input | query_text        what groups the replies to one query across target emotions
 //   reference_text | reference           a reference reply for the general-ability metrics
@@ -34,6 +35,7 @@ struct Response {
   double arousal = 0.0;
   Setting setting = Setting::Neutral;
   std::string transcript;
+  double duration = -1;  // seconds of reply audio; -1 when the record does not say
   std::string text;
   std::string query;
   std::string reference;

@@ -31,10 +31,18 @@ struct DiversityResult {
   PairStats lexical;                  // ROUGE-L F1 (stemmed, both directions averaged)
   std::optional<PairStats> semantic;  // when an encoder was given
   std::string semantic_measure;       // "BERTScore F1 (...)" or "cosine (...)"
+  std::string text_source;            // "transcripts", "model text" or "transcripts and model text"
+  size_t filtered = 0;                // replies with a transcript left out by the reference's filters
   io::Json to_json() const;
 };
 
-// `bertscore` or `embedder` (or neither: lexical only); bertscore wins when both are given.
+// Share of a text's code points that are CJK (kana, hangul, CJK ideographs); 0 for an empty text.
+double cjk_share(const std::string& text);
+
+// `bertscore` or `embedder` (or neither: lexical only); bertscore wins when both are given. Replies are
+// compared on their transcripts when they have one, else on the model's own text; a reply with a
+// transcript is left out, as the reference does, when its audio is under 10 s or 5 % or more of the
+// transcript is CJK (Whisper answering in another script).
 std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>& responses,
                                                      text::TokenEncoder* bertscore, text::Embedder* embedder);
 
