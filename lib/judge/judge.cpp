@@ -63,7 +63,12 @@ io::Json run_judge(const JudgeOptions& o, const JudgeEncoders& enc) {
   result["diversity"] = diversity;
 
   io::Json general = io::Json::array();
-  for (const auto& g : general_ability(responses, enc.bertscore)) general.push_back(g.to_json());
+  auto* general_encoder = enc.general_bertscore ? enc.general_bertscore : enc.bertscore;
+  for (const auto& g : general_ability(responses, general_encoder)) {
+    auto j = g.to_json();
+    j["bertscore_model"] = general_encoder ? io::Json(general_encoder->describe()) : io::Json(nullptr);
+    general.push_back(j);
+  }
   io::write_json_atomic((fs::path(o.out_dir) / "general.json").string(), general);
   result["general"] = general;
 

@@ -283,6 +283,7 @@ TEST_CASE("judge: symp judge runs the audio judge, BERTScore similarity and writ
                                  {"response_audio", emotion + ".wav"},
                                  {"emotion", emotion},
                                  {"query_id", "q1"},
+                                 {"reference_text", "I am sorry to hear that, let us try again."},
                                  {"response_text", text}}
                       .dump()
                << "\n";
@@ -293,8 +294,20 @@ TEST_CASE("judge: symp judge runs the audio judge, BERTScore similarity and writ
       " --responses " + (dir / "lora" / "responses.jsonl").string() + " --out " + (dir / "out").string() +
       " --judge-url " + server.url() +
       " --samples 2 --timeout 5 --bertscore-model " SYMP_SHARED_DIR
-      "/fixtures/distilbert --bertscore-layer 2 --rubrics " SYMP_SOURCE_DIR "/data/judge 2>/dev/null";
+      "/fixtures/distilbert --bertscore-layer 2 --general-bertscore-model " SYMP_SHARED_DIR
+      "/fixtures/bert --general-bertscore-layer 2 --rubrics " SYMP_SOURCE_DIR "/data/judge 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
+  // General ability with its own BERTScore model; similarity keeps DistilBERT.
+  const auto general = symp::io::read_json((dir / "out" / "general.json").string());
+  REQUIRE(general.size() == 2);
+  for (const auto& g : general) {
+    CHECK_THAT(g["bertscore_model"].get<std::string>(),
+               Catch::StartsWith("bert (BERT, 2 layers") && !Catch::Contains("distilbert"));
+    CHECK(g["with_reference"] == 3);
+    CHECK((g["bertscore_f1"].get<double>() > 0 && g["bertscore_f1"].get<double>() <= 1));
+  }
+  const auto similarity = symp::io::read_json((dir / "out" / "similarity.json").string());
+  CHECK_THAT(similarity[0]["semantic_measure"].get<std::string>(), Catch::Contains("distilbert"));
   auto summary = symp::io::read_json((dir / "out" / "judge_summary.json").string());
   REQUIRE(summary["summaries"].size() == 2);
   CHECK(summary["summaries"][0]["system"] == "base");

@@ -10,10 +10,12 @@ namespace {
 
 struct JudgeCli {
   symp::judge::JudgeOptions judge;
-  std::string judge_url;        // empty: no audio judge
-  std::string bertscore_model;  // DistilBERT (the reference) or another BERT-family folder
-  int bertscore_layer = 5;      // bert-score's default for distilbert-base-uncased
-  std::string embed_model;      // MiniLM folder: cosine similarity instead of BERTScore
+  std::string judge_url;                // empty: no audio judge
+  std::string bertscore_model;          // DistilBERT (the reference) or another BERT-family folder
+  int bertscore_layer = 5;              // bert-score's default for distilbert-base-uncased
+  std::string general_bertscore_model;  // general ability only (the reference: bert-base-uncased)
+  int general_bertscore_layer = 9;      // bert-score's default for bert-base-uncased
+  std::string embed_model;              // MiniLM folder: cosine similarity instead of BERTScore
 };
 
 symp::cli::Runner setup(CLI::App& app) {
@@ -52,6 +54,12 @@ symp::cli::Runner setup(CLI::App& app) {
                  "BERT-family folder for BERTScore (the reference uses distilbert-base-uncased)");
   app.add_option("--bertscore-layer", o->bertscore_layer, "Layer whose token states BERTScore compares")
       ->capture_default_str();
+  app.add_option("--general-bertscore-model", o->general_bertscore_model,
+                 "BERT-family folder for the general-ability BERTScore against reference replies (the "
+                 "reference uses bert-base-uncased; default: --bertscore-model)");
+  app.add_option("--general-bertscore-layer", o->general_bertscore_layer,
+                 "Layer for --general-bertscore-model")
+      ->capture_default_str();
   app.add_option(
       "--embed-model", o->embed_model,
       "Sentence-embedding folder (all-MiniLM-L6-v2) for cosine similarity when no BERTScore model is given");
@@ -65,9 +73,13 @@ symp::cli::Runner setup(CLI::App& app) {
     if (!o->bertscore_model.empty()) {
       bertscore = symp::nn::make_bert_token_encoder(o->bertscore_model, o->bertscore_layer);
     }
+    std::unique_ptr<symp::text::TokenEncoder> general;
+    if (!o->general_bertscore_model.empty()) {
+      general = symp::nn::make_bert_token_encoder(o->general_bertscore_model, o->general_bertscore_layer);
+    }
     if (!o->embed_model.empty()) embedder = symp::nn::make_bert_embedder(o->embed_model);
     if (!o->judge.audio_judge) symp::log_info("judge", "no --judge-url: the audio judge is skipped");
-    symp::judge::run_judge(o->judge, {bertscore.get(), embedder.get()});
+    symp::judge::run_judge(o->judge, {bertscore.get(), general.get(), embedder.get()});
     symp::log_info("judge", "results in {}/table.md", o->judge.out_dir);
     return 0;
   };

@@ -27,8 +27,11 @@ struct JudgeOptions {
 };
 
 struct JudgeEncoders {
-  text::TokenEncoder* bertscore = nullptr;  // BERTScore (semantic similarity and general ability)
-  text::Embedder* embedder = nullptr;       // sentence cosine, when no BERTScore encoder is given
+  text::TokenEncoder* bertscore = nullptr;          // BERTScore (semantic similarity and general ability)
+  text::TokenEncoder* general_bertscore = nullptr;  // BERTScore for general ability only, when it differs
+                                                    // (the reference: bert-base-uncased there, distilbert
+                                                    // for similarity); null: `bertscore`
+  text::Embedder* embedder = nullptr;               // sentence cosine, when no BERTScore encoder is given
 };
 
 // Runs every part the inputs allow and returns the combined results (also written to judge.json).
