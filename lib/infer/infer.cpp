@@ -45,6 +45,7 @@ struct Target {
   affect::ConditionOptions options;  // how to resolve it (noise included)
   std::string name;                  // for file names and the `condition` field
   std::string emotion;               // target anchor when the condition names one
+  std::string modality;              // sensing experiment: the cue's modality ("" = not a cue reply)
 };
 
 struct System {
@@ -121,15 +122,16 @@ std::vector<Target> collect_targets(const InferOptions& o) {
   auto add_anchor = [&](const affect::Anchor& a) {
     affect::ConditionOptions c;
     c.emotion = a.name;
-    targets.push_back({with_noise(c), a.name, a.name});
+    targets.push_back({with_noise(c), a.name, a.name, ""});
   };
   auto add_interp = [&](const std::string& pair, double t) {
     affect::ConditionOptions c;
     c.interpolate = pair;
     c.t = t;
     auto comma = pair.find(',');
-    targets.push_back(
-        {with_noise(c), fmt::format("{}-{}_t{:.2f}", pair.substr(0, comma), pair.substr(comma + 1), t), ""});
+    targets.push_back({with_noise(c),
+                       fmt::format("{}-{}_t{:.2f}", pair.substr(0, comma), pair.substr(comma + 1), t), "",
+                       ""});
   };
   if (o.reference_conditions) {
     for (const auto& a : anchors.all()) add_anchor(a);
@@ -137,13 +139,13 @@ std::vector<Target> collect_targets(const InferOptions& o) {
     for (double t : {0.25, 0.5, 0.75}) add_interp("anxious,relaxed", t);
     affect::ConditionOptions none;
     none.none = true;
-    targets.push_back({none, "NA", ""});
+    targets.push_back({none, "NA", "", ""});
   } else if (o.all_emotions) {
     for (const auto& a : anchors.all()) add_anchor(a);
   } else if (!o.t_sweep.empty()) {
     for (double t : o.t_sweep) add_interp(o.condition.interpolate, t);
   } else {
-    Target t{o.condition, "", ""};
+    Target t{o.condition, "", "", ""};
     const auto source = o.condition.source();
     if (source == "emotion") t.emotion = check_emotion(o.condition.emotion, "--emotion").name;
     t.name = source == "emotion"       ? t.emotion
@@ -159,6 +161,51 @@ std::vector<Target> collect_targets(const InferOptions& o) {
   Rng probe(0);
   for (const auto& t : targets) affect::resolve_condition(t.options, probe);
   return targets;
+}
+
+// The sensing experiment's targets per input id: one per cue (taxonomy + probabilities) and one without.
+// The observed emotion of the cues is what every reply to that input is judged by.
+std::map<std::string, std::vector<Target>> collect_cue_targets(const std::string& path) {
+  std::map<std::string, std::vector<Target>> out;
+  std::map<std::string, std::string> observed;
+  io::for_each_jsonl(path, [&](const Json& r, size_t line) {
+    const std::string ctx = fmt::format("{}:{}", path, line);
+    const std::string query = io::require_string(r, "query_id", ctx);
+    Target t;
+    t.modality = io::require_string(r, "modality", ctx);
+    t.options.taxonomy = io::require_string(r, "taxonomy", ctx);
+    const auto& probs = io::require_field(r, "probs", ctx);
+    if (!probs.is_object() || probs.empty())
+      throw InputError(ctx + ": field 'probs': expected an object of label: probability");
+    for (const auto& [label, p] : probs.items()) {
+      if (!p.is_number()) throw InputError(ctx + ": field 'probs." + label + "': not a number");
+      t.options.probs +=
+          (t.options.probs.empty() ? "" : ",") + label + "=" + fmt::format("{}", p.get<double>());
+    }
+    t.emotion = check_emotion(io::require_string(r, "emotion", ctx), ctx + ": field 'emotion'").name;
+    if (observed.count(query) && observed[query] != t.emotion)
+      throw InputError(ctx + ": query " + query + " has cues observing two emotions (" + observed[query] +
+                       ", " + t.emotion + ")");
+    observed[query] = t.emotion;
+    t.name = "cue_" + sanitize(t.modality);
+    for (const auto& other : out[query])
+      if (other.name == t.name)
+        throw InputError(ctx + ": query " + query + " has two '" + t.modality + "' cues");
+    with_context(ctx, [&] {
+      Rng probe(0);
+      return affect::resolve_condition(t.options, probe);
+    });
+    out[query].push_back(t);
+  });
+  for (auto& [query, targets] : out) {
+    Target none;
+    none.options.none = true;
+    none.name = "NA";
+    none.emotion = observed[query];
+    targets.push_back(none);
+  }
+  if (out.empty()) throw InputError(path + ": no cues");
+  return out;
 }
 
 std::vector<System> collect_systems(const InferOptions& o) {
@@ -323,6 +370,8 @@ void InferOptions::validate() const {
   if (limit < 0) throw UsageError("--limit: must be >= 0");
   const int modes = int(all_emotions) + int(reference_conditions) + int(!t_sweep.empty());
   if (modes > 1) throw UsageError("choose one of --all-emotions, --reference-conditions, --t-sweep");
+  if (!cues.empty() && (modes > 0 || condition.source() != "none" || condition.noise_sigma != 0))
+    throw UsageError("--cues gives each input its own conditions: not with another condition option");
   if (modes == 1 && condition.source() != "none" && t_sweep.empty()) {
     throw UsageError(
         "--all-emotions / --reference-conditions replace --emotion, --va, --interpolate and --probs");
@@ -343,7 +392,18 @@ InferSummary run_infer(const InferOptions& o) {
   const auto device = parse_device(o.device);
   const auto dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
   const auto inputs = collect_inputs(o);
-  const auto targets = collect_targets(o);
+  const auto targets = o.cues.empty() ? collect_targets(o) : std::vector<Target>{};
+  const auto cue_targets =
+      o.cues.empty() ? std::map<std::string, std::vector<Target>>{} : collect_cue_targets(o.cues);
+  auto targets_of = [&](const Input& in) -> const std::vector<Target>& {
+    static const std::vector<Target> none;
+    if (o.cues.empty()) return targets;
+    const auto it = cue_targets.find(in.id);
+    return it == cue_targets.end() ? none : it->second;
+  };
+  size_t replies_planned = 0;
+  for (const auto& in : inputs) replies_planned += targets_of(in).size();
+  if (replies_planned == 0) throw InputError("infer: --cues " + o.cues + ": no cue names one of the inputs");
   const auto systems = collect_systems(o);
   ensure_dir(o.out_dir);
 
@@ -361,7 +421,7 @@ InferSummary run_infer(const InferOptions& o) {
   where.decoder_dir = o.codec_decoder_dir.empty() ? o.tokenizer_dir : o.codec_decoder_dir;
   where.device = o.device;
   auto codec = speech::open_codec(where);
-  log_info("infer", "{} inputs x {} conditions x {} systems; codec {}", inputs.size(), targets.size(),
+  log_info("infer", "{} inputs, {} replies per system, {} systems; codec {}", inputs.size(), replies_planned,
            systems.size(), codec->describe());
 
   const auto stops = stop_tokens(o.model_dir, o.tokenizer_dir, *tokenizer);
@@ -390,7 +450,7 @@ InferSummary run_infer(const InferOptions& o) {
   InferSummary summary;
   double gen_seconds = 0, decode_seconds = 0;
   int64_t gen_tokens = 0;
-  Progress bar("infer", static_cast<int64_t>(inputs.size() * targets.size() * systems.size()), "reply");
+  Progress bar("infer", static_cast<int64_t>(replies_planned * systems.size()), "reply");
   for (const auto& sys : systems) {
     torch::NoGradGuard no_grad;
     auto model = nn::load_glm(o.model_dir, dtype, device);
@@ -401,7 +461,7 @@ InferSummary run_infer(const InferOptions& o) {
     model->eval();
     ensure_dir(fs::path(o.out_dir) / sanitize(sys.name));
     for (const auto& in : inputs) {
-      for (const auto& target : targets) {
+      for (const auto& target : targets_of(in)) {
         const std::string key = sys.name + "|" + in.id + "|" + target.name;
         if (done.count(key)) {
           ++summary.skipped_existing;
@@ -417,9 +477,10 @@ InferSummary run_infer(const InferOptions& o) {
         Rng noise_rng(stable_hash(noise_key.data(), noise_key.size(), o.seed * 0x9E3779B97F4A7C15ULL + 2));
         const auto cond = affect::resolve_condition(target.options, noise_rng);
 
-        // The text baseline names an anchor: the target's, else the nearest to the condition's VA.
+        // The text baseline names an anchor: the target's, else the nearest to the condition's VA (a
+        // sensor cue's too: its observed emotion is what the reply is judged by, not what it was told).
         const std::string named = !cond.used ? ""
-                                  : !target.emotion.empty()
+                                  : !target.emotion.empty() && target.modality.empty()
                                       ? target.emotion
                                       : affect::AnchorSet::builtin().nearest(*cond.used).name;
         const auto built = text::build_prompt(sys.style, cond.used, named, query_codes[in.id], *tokenizer);
@@ -488,6 +549,7 @@ InferSummary run_infer(const InferOptions& o) {
                     {"condition", target.name},
                     {"condition_source", cond.source},
                     {"emotion", target.emotion.empty() ? Json(nullptr) : Json(target.emotion)},
+                    {"cue_modality", target.modality.empty() ? Json(nullptr) : Json(target.modality)},
                     {"prompt", built.system},
                     {"prompt_style", text::prompt_style_name(sys.style)},
                     {"setting", !o.setting.empty() ? Json(o.setting)

@@ -236,6 +236,66 @@ TEST_CASE("infer: --all-emotions answers each input once per anchor", "[infer]")
   }
 }
 
+TEST_CASE("infer: --cues answers each query once per sensor cue and once without", "[infer]") {
+  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
+  const auto& p = tiny_pipeline();
+  ScratchDir out("infer-cues");
+  // Query 0: a face cue and a text cue of a happy user; query 1: one face cue of a sad user.
+  const std::string cues = out.file("cues.jsonl");
+  symp::io::write_jsonl_atomic(cues, {{{"query_id", query_id(0)},
+                                       {"modality", "face"},
+                                       {"taxonomy", "affectnet"},
+                                       {"probs", {{"happy", 0.7}, {"surprise", 0.2}, {"neutral", 0.1}}},
+                                       {"emotion", "happy"}},
+                                      {{"query_id", query_id(0)},
+                                       {"modality", "text"},
+                                       {"taxonomy", "isear"},
+                                       {"probs", {{"joy", 1.0}}},
+                                       {"emotion", "happy"}},
+                                      {{"query_id", query_id(1)},
+                                       {"modality", "face"},
+                                       {"taxonomy", "affectnet"},
+                                       {"probs", {{"sad", 0.9}, {"neutral", 0.1}}},
+                                       {"emotion", "sad"}}});
+  symp_ok(infer_args("--include-base --audio " + p.queries.at(0) + " " + p.queries.at(1) + " --cues " + cues +
+                     " --out " + out.file("replies")));
+  const auto records = responses(out.file("replies"));
+  REQUIRE(records.size() == 5);  // (2 cues + none) + (1 cue + none), one system
+  std::map<std::string, Json> by_condition;
+  for (const auto& r : records)
+    by_condition[r.at("query_id").get<std::string>() + "|" + r.at("condition").get<std::string>()] = r;
+  // The cue's VA is what `symp affect` gives for the same taxonomy and probabilities (labels in the
+  // order infer reads them from the JSON object, alphabetical: the sum is then the same to the last bit).
+  const auto face =
+      Json::parse(symp_ok("affect --taxonomy affectnet --probs happy=0.7,neutral=0.1,surprise=0.2").out);
+  const auto& r0 = by_condition.at(query_id(0) + "|cue_face");
+  CHECK(r0.at("valence").get<double>() == Approx(face.at("valence").get<double>()));
+  CHECK(r0.at("arousal").get<double>() == Approx(face.at("arousal").get<double>()));
+  CHECK(r0.at("prompt") == face.at("prompt"));
+  CHECK(r0.at("cue_modality") == "face");
+  CHECK(r0.at("emotion") == "happy");
+  CHECK(by_condition.at(query_id(0) + "|cue_text").at("cue_modality") == "text");
+  const auto& none0 = by_condition.at(query_id(0) + "|NA");
+  CHECK(none0.at("prompt") == "Please respond in English. User emotion N/A");
+  CHECK(none0.at("emotion") == "happy");  // judged by what the sensor observed
+  CHECK(none0.at("cue_modality").is_null());
+  CHECK(by_condition.at(query_id(1) + "|NA").at("emotion") == "sad");
+  CHECK(by_condition.count(query_id(1) + "|cue_text") == 0);
+  // Cues with another condition option, and a cue naming an unknown emotion, are refused.
+  CHECK(symp::test::run_symp(infer_args("--audio " + p.queries.at(0) + " --cues " + cues +
+                                        " --emotion happy --out " + out.file("x")))
+            .exit_code == 2);
+  symp::io::write_jsonl_atomic(out.file("bad.jsonl"), {{{"query_id", query_id(0)},
+                                                        {"modality", "face"},
+                                                        {"taxonomy", "affectnet"},
+                                                        {"probs", {{"happy", 1.0}}},
+                                                        {"emotion", "elated"}}});
+  const auto bad = symp::test::run_symp(infer_args("--audio " + p.queries.at(0) + " --cues " +
+                                                   out.file("bad.jsonl") + " --out " + out.file("y")));
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.err, Catch::Contains("bad.jsonl:1") && Catch::Contains("elated"));
+}
+
 TEST_CASE("infer: bad inputs fail with a clear message and a non-zero exit", "[infer]") {
   SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();

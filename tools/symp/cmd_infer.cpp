@@ -37,6 +37,9 @@ symp::cli::Runner setup(CLI::App& app) {
                  "Condition from a sensor: taxonomy name or JSON file (with --probs)");
   app.add_option("--probs", c.probs, "Sensor probabilities 'label=p,...'");
   app.add_flag("--none", c.none, "No condition (N/A)");
+  app.add_option("--cues", o->cues,
+                 "Sensing experiment: JSONL of {query_id, modality, taxonomy, probs, emotion}; each input is "
+                 "answered once per cue (its VA via the affect core) and once without (N/A)");
   app.add_flag("--all-emotions", o->all_emotions,
                "Answer each input once per anchor (the neutral-split protocol)");
   app.add_flag(

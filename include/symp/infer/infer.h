@@ -46,6 +46,11 @@ struct InferOptions {
                                             // commoneval (real spoken questions, e.g. from --audio)
 
   affect::ConditionOptions condition;  // one condition (or none = N/A) ...
+  std::string cues;                    // ... or sensor cues per input (the sensing experiment): a JSONL of
+                                       //     {"query_id", "modality", "taxonomy", "probs": {label: p},
+                                       //     "emotion"}; each input with cues is answered once per cue (its
+                                       //     VA through the affect core) and once without (N/A), and every
+                                       //     reply records the cue's `emotion` (what it observed) to judge by
   bool all_emotions = false;           // ... or each of the 12 anchors (the neutral-split protocol)
   bool reference_conditions = false;   // ... or the reference's 19: 12 anchors, happy->sad and
                                        //     anxious->relaxed at t = 0.25/0.5/0.75, and N/A
