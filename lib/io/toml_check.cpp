@@ -75,18 +75,6 @@ class Checker {
       return;
     }
   }
-  // Spaces and newlines and comments, inside arrays.
-  void skip_whitespace() {
-    while (true) {
-      skip_spaces();
-      skip_comment();
-      if (!at_end() && (s_[pos_] == '\n' || s_[pos_] == '\r')) {
-        ++pos_;
-        continue;
-      }
-      return;
-    }
-  }
   void expect(char c, const std::string& what) {
     if (at_end() || s_[pos_] != c) fail("expected " + what);
     ++pos_;
@@ -166,6 +154,25 @@ class Checker {
       fail(word.empty() ? "expected a value" : "'" + word + "' is not a TOML value (a string needs quotes)");
   }
 
+  // Comma-separated items up to `close` (a trailing comma allowed); arrays may span lines and hold
+  // comments, inline tables stay on one line.
+  template <typename Item>
+  void items(char close, const std::string& what, bool multiline, Item item) {
+    auto gap = [&] { multiline ? skip_blank_lines() : skip_spaces(); };
+    gap();
+    while (!at_end() && s_[pos_] != close) {
+      item();
+      gap();
+      if (!at_end() && s_[pos_] == ',') {
+        ++pos_;
+        gap();
+      } else if (at_end() || s_[pos_] != close) {
+        fail(fmt::format("expected ',' or '{}' in {}", close, what));
+      }
+    }
+    expect(close, fmt::format("'{}' to close {}", close, what));
+  }
+
   void value() {
     if (at_end()) fail("expected a value");
     const char c = s_[pos_];
@@ -174,36 +181,16 @@ class Checker {
       string_value();
     } else if (c == '[') {
       ++pos_;
-      skip_whitespace();
-      while (!at_end() && s_[pos_] != ']') {
-        value();
-        skip_whitespace();
-        if (!at_end() && s_[pos_] == ',') {
-          ++pos_;
-          skip_whitespace();
-        } else if (at_end() || s_[pos_] != ']') {
-          fail("expected ',' or ']' in an array");
-        }
-      }
-      expect(']', "']' to close the array");
+      items(']', "an array", /*multiline=*/true, [&] { value(); });
     } else if (c == '{') {
       ++pos_;
-      skip_spaces();
-      while (!at_end() && s_[pos_] != '}') {
+      items('}', "an inline table", /*multiline=*/false, [&] {
         key_path();
         skip_spaces();
         expect('=', "'=' in an inline table");
         skip_spaces();
         value();
-        skip_spaces();
-        if (!at_end() && s_[pos_] == ',') {
-          ++pos_;
-          skip_spaces();
-        } else if (at_end() || s_[pos_] != '}') {
-          fail("expected ',' or '}' in an inline table");
-        }
-      }
-      expect('}', "'}' to close the inline table");
+      });
     } else {
       number_or_bool();
     }
