@@ -173,7 +173,8 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
                records.size());
   }
   const bool fresh = !fs::exists(progress_path);
-  io::JsonlAppender progress(progress_path);
+  // Flushed per record, not fsync'd: a SIGKILL cannot lose what the kernel holds (as gen-data's manifest).
+  io::JsonlAppender progress(progress_path, /*sync_each=*/false);
   if (fresh) progress.append({{"fingerprint", fingerprint}});
 
   Progress bar("tokenize", static_cast<int64_t>(records.size()), "rec");
