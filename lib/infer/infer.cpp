@@ -40,6 +40,7 @@ struct Input {
   std::string text;        // the query's text when the manifest has it
   std::string split;       // the manifest record's split ("neutral", "emotional"; "" for plain files)
   std::string emotion;     // the emotion in the user's voice (emotional split), else ""
+  std::map<std::string, std::string> references;  // the corpus's reply per target emotion (general ability)
 };
 
 struct Target {
@@ -64,6 +65,7 @@ std::string sanitize(const std::string& s) {
 std::vector<Input> collect_inputs(const InferOptions& o) {
   std::vector<Input> inputs;
   std::set<std::string> seen;
+  std::map<std::string, std::map<std::string, std::string>> references;  // query id -> emotion -> reply
   if (!o.manifest.empty()) {
     const auto base = fs::path(o.manifest).parent_path();
     io::for_each_jsonl(o.manifest, [&](const Json& r, size_t line) {
@@ -73,6 +75,8 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
       Input in;
       in.id = r.contains("query_id") ? r["query_id"].dump() : io::require_string(r, "id", ctx);
       if (r.contains("query_id") && r["query_id"].is_string()) in.id = r["query_id"].get<std::string>();
+      if (r.contains("emotion") && r.contains("response_text") && r["response_text"].is_string())
+        references[in.id][r.value("emotion", "")] = r["response_text"].get<std::string>();
       if (!seen.insert(in.id).second) return;  // one input per query (the neutral split repeats it 12 times)
       const auto audio = r.contains("query_audio") ? io::require_string(r, "query_audio", ctx)
                                                    : io::require_string(r, "audio", ctx);
@@ -82,6 +86,7 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
       if (in.split == "emotional") in.emotion = r.value("emotion", "");
       inputs.push_back(std::move(in));
     });
+    for (auto& in : inputs) in.references = references[in.id];
   }
   for (const auto& a : o.audio) {
     std::vector<fs::path> files;
@@ -94,7 +99,7 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
       files.emplace_back(a);
     }
     for (const auto& f : files) {
-      Input in{f.stem().string(), f.string(), "", "", ""};
+      Input in{f.stem().string(), f.string(), "", "", "", {}};
       if (seen.insert(in.id).second) inputs.push_back(in);
     }
   }
@@ -498,6 +503,9 @@ InferSummary run_infer(const InferOptions& o) {
                 .string();
         if (!wav.samples.empty()) io::write_wav((fs::path(o.out_dir) / rel_wav).string(), wav);
 
+        // The corpus's reply to this query for this target (the emotional split: the query's own emotion).
+        const auto ref = in.references.find(in.split == "emotional" ? in.emotion : target.emotion);
+        const std::string* reference = ref == in.references.end() ? nullptr : &ref->second;
         Json rec = {{"key", key},
                     {"id", sanitize(sys.name) + "__" + sanitize(in.id) + "__" + target.name},
                     {"system", sys.name},
@@ -515,6 +523,7 @@ InferSummary run_infer(const InferOptions& o) {
                                 : in.split.empty() ? Json(nullptr)
                                                    : Json(in.split)},
                     {"query_emotion", in.emotion.empty() ? Json(nullptr) : Json(in.emotion)},
+                    {"reference_text", reference ? Json(*reference) : Json(nullptr)},
                     {"response_text", reply_text},
                     {"response_audio", wav.samples.empty() ? Json(nullptr) : Json(rel_wav)},
                     {"response_duration", wav.duration()},

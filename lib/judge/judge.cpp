@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <fmt/format.h>
+
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
@@ -25,14 +27,27 @@ void JudgeOptions::validate() const {
   if (out_dir.empty()) throw UsageError("judge: --out is required");
   parse_setting(default_setting, "judge: --default-setting");
   if (audio_judge) audio.validate();
+  if (!(similarity_min_seconds >= 0))
+    throw UsageError("judge: --similarity-min-seconds: must be >= 0, got " +
+                     std::to_string(similarity_min_seconds));
 }
 
 io::Json run_judge(const JudgeOptions& o, const JudgeEncoders& enc) {
   o.validate();
   ensure_dir(o.out_dir);
-  const auto responses = read_responses(o.responses, parse_setting(o.default_setting));
-  log_info("judge", "{} replies from {} systems", responses.size(), systems_of(responses).size());
-  io::Json result{{"systems", systems_of(responses)}};
+  const auto all_responses = read_responses(o.responses, parse_setting(o.default_setting));
+  // N/A-condition replies have no target emotion: general ability only (as eval-prosody leaves them out of
+  // its correlations).
+  std::vector<Response> responses;
+  for (const auto& r : all_responses)
+    if (!r.no_target) responses.push_back(r);
+  const size_t no_target = all_responses.size() - responses.size();
+  log_info("judge", "{} replies from {} systems{}", all_responses.size(), systems_of(all_responses).size(),
+           no_target ? fmt::format(" ({} with the N/A condition: no target, general ability only)", no_target)
+                     : std::string());
+  io::Json result{{"systems", systems_of(all_responses)},
+                  {"similarity_min_seconds", o.similarity_min_seconds},
+                  {"no_target", no_target}};
 
   if (o.audio_judge) {
     auto items = judge_audio(responses, o.audio, o.out_dir);
@@ -57,14 +72,15 @@ io::Json run_judge(const JudgeOptions& o, const JudgeEncoders& enc) {
   }
 
   io::Json diversity = io::Json::array();
-  for (const auto& d : cross_emotion_diversity(responses, enc.bertscore, enc.embedder))
+  for (const auto& d :
+       cross_emotion_diversity(responses, enc.bertscore, enc.embedder, o.similarity_min_seconds))
     diversity.push_back(d.to_json());
   io::write_json_atomic((fs::path(o.out_dir) / "similarity.json").string(), diversity);
   result["diversity"] = diversity;
 
   io::Json general = io::Json::array();
   auto* general_encoder = enc.general_bertscore ? enc.general_bertscore : enc.bertscore;
-  for (const auto& g : general_ability(responses, general_encoder)) {
+  for (const auto& g : general_ability(all_responses, general_encoder)) {
     auto j = g.to_json();
     j["bertscore_model"] = general_encoder ? io::Json(general_encoder->describe()) : io::Json(nullptr);
     general.push_back(j);
@@ -133,9 +149,13 @@ std::string format_table(const io::Json& r) {
     out += "Similarity of " + d["system"].get<std::string>() + " computed on " +
            d.value("text_source", std::string("model text"));
     if (d.value("filtered", 0) > 0)
-      out +=
-          " (" + std::to_string(d["filtered"].get<size_t>()) +
-          " replies left out by the reference's filters: audio under 10 s or a transcript 5 % CJK or more)";
+      out += " (" + std::to_string(d["filtered"].get<size_t>()) +
+             " replies left out by the reference's filters: audio under " +
+             fmt_num(r.value("similarity_min_seconds", io::Json(10.0)), "%g") +
+             " s or a transcript 5 % CJK or more)";
+    if (d.value("without_transcript", 0) > 0)
+      out += "; " + std::to_string(d["without_transcript"].get<size_t>()) +
+             " replies without a transcript (no audio) left out";
     out += ".\n";
   }
   out +=

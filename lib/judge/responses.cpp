@@ -86,6 +86,10 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
         } else if (has_va) {
           // An interpolated or noisy condition: named after the nearest anchor for the per-emotion means.
           x.emotion = anchors.nearest({x.valence, x.arousal}).name;
+        } else if (x.emotion == "NA" || first_string(r, {"condition_source"}) == "none") {
+          // infer's N/A condition (one of the reference's 19): no target to judge or compare against.
+          x.emotion.clear();
+          x.no_target = true;
         } else {
           throw InputError(x.where +
                            ": no emotion, condition, query_emotion (emotional setting) or "

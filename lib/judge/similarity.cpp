@@ -1,5 +1,7 @@
 #include "symp/judge/similarity.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -63,25 +65,35 @@ io::Json DiversityResult::to_json() const {
              {"lexical", stats_json(lexical)},
              {"lexical_measure", "ROUGE-L F1, Porter stemming, mean of both directions"},
              {"text_source", text_source},
-             {"filtered", filtered}};
+             {"filtered", filtered},
+             {"without_transcript", without_transcript}};
   j["semantic"] = semantic ? stats_json(*semantic) : io::Json(nullptr);
   j["semantic_measure"] = semantic_measure;
   return j;
 }
 
 std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>& responses,
-                                                     text::TokenEncoder* bertscore,
-                                                     text::Embedder* embedder) {
+                                                     text::TokenEncoder* bertscore, text::Embedder* embedder,
+                                                     double min_seconds) {
   std::vector<DiversityResult> out;
   for (const auto& system : systems_of(responses)) {
     // query -> replies, one per target emotion (a repeated emotion keeps its first reply).
     std::map<std::string, std::map<std::string, const Response*>> groups;
-    size_t filtered = 0, on_transcripts = 0, on_text = 0;
+    size_t filtered = 0, on_transcripts = 0, on_text = 0, without_transcript = 0;
+    // Once a system's replies were transcribed, similarity is on what was said: a reply without a
+    // transcript (no audio to hear) is left out rather than compared on its text.
+    const bool transcribed = std::any_of(responses.begin(), responses.end(), [&](const Response& r) {
+      return r.system == system && !r.transcript.empty();
+    });
     for (const auto& r : responses) {
       if (r.system != system) continue;
       if (r.query.empty()) continue;
+      if (transcribed && r.transcript.empty()) {
+        ++without_transcript;
+        continue;
+      }
       if (!r.transcript.empty()) {
-        if ((r.duration >= 0 && r.duration < 10.0) || cjk_share(r.transcript) >= 0.05) {
+        if ((r.duration >= 0 && r.duration < min_seconds) || cjk_share(r.transcript) >= 0.05) {
           ++filtered;
           continue;
         }
@@ -103,6 +115,7 @@ std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>
     DiversityResult d;
     d.system = system;
     d.filtered = filtered;
+    d.without_transcript = without_transcript;
     d.text_source = on_transcripts && on_text                  ? "transcripts and model text"
                     : on_transcripts || (filtered && !on_text) ? "transcripts"
                                                                : "model text";

@@ -49,6 +49,7 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
   o.validate();
   const auto key = io::api_key_from(o.api_key, o.api_key_env);
   const fs::path base = fs::absolute(o.responses).parent_path();
+  const bool same_folder = fs::absolute(o.out).parent_path().lexically_normal() == base.lexically_normal();
   const std::string cache_path = o.cache_path.empty() ? o.out + ".cache.jsonl" : o.cache_path;
   std::map<std::string, std::string> cache;
   if (fs::exists(cache_path)) {
@@ -70,10 +71,11 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
     const std::string where = o.responses + ":" + std::to_string(i + 1);
-    std::string audio;
+    std::string audio, audio_field;
     for (const char* f : {"response_audio", "audio", "wav"}) {
       if (r.contains(f) && r[f].is_string()) {
         audio = r[f].get<std::string>();
+        audio_field = f;
         break;
       }
     }
@@ -84,6 +86,9 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
       continue;
     }
     const fs::path path = fs::path(audio).is_absolute() ? fs::path(audio) : base / audio;
+    // Relative paths are relative to the input's folder: written elsewhere, the record names the file
+    // absolutely so that the judge still finds it.
+    if (!same_folder) r[audio_field] = fs::absolute(path).lexically_normal().string();
     const std::string bytes = with_context(where + ": " + path.string(), [&] {
       if (!fs::is_regular_file(path)) throw InputError("no such file");
       return read_text_file(path);

@@ -68,10 +68,20 @@ TEST_CASE("judge: cross-emotion lexical diversity is the mean and population std
   CHECK(a.semantic_measure.find("cosine") == 0);
   CHECK(result[1].lexical.mean == Approx(0.5));  // [x y] vs [x z]: LCS 1 of 2
   // The transcript, when present, is what gets compared.
+  for (auto& r : rs) r.transcript = r.text;
   rs[0].transcript = "completely different words";
-  auto with_asr = cross_emotion_diversity(rs, nullptr, nullptr);
+  auto with_asr = cross_emotion_diversity(rs, nullptr, nullptr, 0.0);
+  CHECK(with_asr[0].lexical.pairs == 4);
   CHECK(with_asr[0].lexical.mean < a.lexical.mean);
+  CHECK(with_asr[0].text_source == "transcripts");
   CHECK_FALSE(with_asr[0].semantic.has_value());
+  // Once replies are transcribed, one without a transcript (no audio) is left out, not compared on its text.
+  rs[2].transcript.clear();
+  auto partial = cross_emotion_diversity(rs, nullptr, nullptr, 0.0);
+  CHECK(partial[0].without_transcript == 1);
+  CHECK(partial[0].lexical.pairs == 2);  // q1: happy-sad only; q2: one pair
+  CHECK(partial[0].text_source == "transcripts");
+  CHECK(partial[1].without_transcript == 0);
 }
 
 TEST_CASE("judge: general ability ROUGE-L against references and ASR-WER", "[judge]") {

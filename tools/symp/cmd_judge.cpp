@@ -50,6 +50,10 @@ symp::cli::Runner setup(CLI::App& app) {
       "--proxy-corpus", o->judge.proxy_corpus,
       "gen-data manifest.jsonl: adds an offline PROXY judge (text emotion classifier trained on its train "
       "partition; not the paper's audio judge)");
+  app.add_option("--similarity-min-seconds", o->judge.similarity_min_seconds,
+                 "Replies with a transcript and shorter audio leave the cross-emotion similarity (the "
+                 "reference's filter: 10; 0 keeps every reply)")
+      ->capture_default_str();
   app.add_option("--bertscore-model", o->bertscore_model,
                  "BERT-family folder for BERTScore (the reference uses distilbert-base-uncased)");
   app.add_option("--bertscore-layer", o->bertscore_layer, "Layer whose token states BERTScore compares")

@@ -23,6 +23,8 @@ struct JudgeOptions {
   bool audio_judge = true;                  // run the audio LLM judge (needs a server)
   AudioJudgeOptions audio;                  // the judge endpoint and its sampling
   std::string proxy_corpus;                 // gen-data manifest: adds the offline PROXY judge (proxy.h)
+  double similarity_min_seconds = 10.0;     // transcripts of shorter replies leave the similarity (the
+                                            // reference's filter; 0 keeps every reply)
   void validate() const;
 };
 

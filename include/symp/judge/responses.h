@@ -8,6 +8,7 @@
 //   emotion | condition                  target emotion (neutral setting) or the user's (emotional);
 //                                        without either, the anchor nearest to (valence, arousal)
 //   valence, arousal                     the VA the reply was asked for; else the emotion's anchor
+//                                        (condition "NA" without either: no target, see no_target)
 //   setting | split                      "neutral" or "emotional" (else the command's default)
 //   query_emotion                        emotional setting: the emotion in the user's voice, judged against
 //                                        instead of emotion/condition (infer --split emotional writes it)
@@ -39,6 +40,7 @@ struct Response {
   std::string text;
   std::string query;
   std::string reference;
+  bool no_target = false;  // the N/A condition: kept for general ability, left out of judge and similarity
 
   // The text similarity works on: the transcript when there is one, else the model's own text.
   const std::string& spoken_text() const { return transcript.empty() ? text : transcript; }

@@ -33,6 +33,7 @@ struct DiversityResult {
   std::string semantic_measure;       // "BERTScore F1 (...)" or "cosine (...)"
   std::string text_source;            // "transcripts", "model text" or "transcripts and model text"
   size_t filtered = 0;                // replies with a transcript left out by the reference's filters
+  size_t without_transcript = 0;      // replies left out for having no transcript when others have one
   io::Json to_json() const;
 };
 
@@ -41,10 +42,11 @@ double cjk_share(const std::string& text);
 
 // `bertscore` or `embedder` (or neither: lexical only); bertscore wins when both are given. Replies are
 // compared on their transcripts when they have one, else on the model's own text; a reply with a
-// transcript is left out, as the reference does, when its audio is under 10 s or 5 % or more of the
-// transcript is CJK (Whisper answering in another script).
+// transcript is left out, as the reference does, when its audio is under `min_seconds` (the reference: 10 s)
+// or 5 % or more of the transcript is CJK (Whisper answering in another script).
 std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>& responses,
-                                                     text::TokenEncoder* bertscore, text::Embedder* embedder);
+                                                     text::TokenEncoder* bertscore, text::Embedder* embedder,
+                                                     double min_seconds = 10.0);
 
 // General ability of one system: replies against reference replies and ASR against the model's text.
 struct GeneralResult {
