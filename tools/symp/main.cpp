@@ -58,8 +58,8 @@ std::string config_error(const CLI::ConfigError& e) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  symp::configure_process(argv);  // may start the program again, before torch's OpenMP runtime runs
+// One symp command line: parse, then run (or with --check-args only report whether it parses).
+int symp_main(int argc, char** argv) {
   CLI::App app{
       "symp: reproduce the Sympatheia emotionally adaptive speech-to-speech assistant, end to end.\n"
       "Run `symp <command> --help` for a command's options and their defaults."};
@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", global.seed, "Seed for every random choice")->capture_default_str();
   app.add_option("--threads", global.threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--log-level", global.log_level, "debug, info, warn, error or off")->capture_default_str();
+  bool check_args = false;
+  app.add_flag("--check-args", check_args,
+               "Only check the command line and --config (unknown options or keys, wrong types), then exit "
+               "0 without running: what recipes' --dry-run does for every stage");
 
   auto commands = symp::cli::command_registry();
   std::stable_sort(commands.begin(), commands.end(),
@@ -128,6 +132,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (check_args) {
+    for (auto& [sub, run] : runners) {
+      if (!sub->parsed()) continue;
+      std::string path;
+      for (const CLI::App* a = sub; a && a->get_parent(); a = a->get_parent())
+        path = a->get_name() + (path.empty() ? "" : " " + path);
+      std::printf("symp %s: arguments%s OK\n", path.c_str(),
+                  config_file.empty() ? "" : (" and --config " + config_file).c_str());
+      return 0;
+    }
+  }
   try {
     symp::set_log_level(symp::parse_log_level(global.log_level));
     if (global.threads < 0)
@@ -146,4 +161,62 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "symp: error: %s\n", e.what());
     return 1;
   }
+}
+
+namespace {
+
+// `symp --check-args-batch FILE`: FILE holds command lines, each argument followed by a NUL byte and each
+// command ended by an empty argument (what `printf '%s\0' ARGS...; printf '\0'` writes). Each is checked as
+// `symp --check-args ARGS` would check it, in this one process (recipes' --dry-run checks dozens of stages;
+// starting symp for each costs seconds). Prints "command K: OK" or "command K: refused" (after the error)
+// per command, K from 1; exits 0 when every command parses, 2 otherwise.
+int check_args_batch(const char* path) {
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) {
+    std::fprintf(stderr, "symp: error: --check-args-batch %s: cannot open\n", path);
+    return 2;
+  }
+  std::vector<std::vector<std::string>> commands(1);
+  std::string arg;
+  for (int c; (c = std::fgetc(f)) != EOF;) {
+    if (c != 0) {
+      arg += static_cast<char>(c);
+    } else if (arg.empty()) {
+      commands.emplace_back();
+    } else {
+      commands.back().push_back(arg);
+      arg.clear();
+    }
+  }
+  std::fclose(f);
+  if (!commands.back().empty() || !arg.empty()) {
+    std::fprintf(stderr,
+                 "symp: error: --check-args-batch %s: the last command has no terminating empty argument\n",
+                 path);
+    return 2;
+  }
+  commands.pop_back();
+  int refused = 0;
+  for (size_t k = 0; k < commands.size(); ++k) {
+    std::vector<std::string> args = {"symp", "--check-args"};
+    args.insert(args.end(), commands[k].begin(), commands[k].end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::fflush(stdout);
+    const int rc = symp_main(static_cast<int>(args.size()), argv.data());
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::printf("command %zu: %s\n", k + 1, rc == 0 ? "OK" : "refused");
+    refused += rc != 0;
+  }
+  return refused ? 2 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  symp::configure_process(argv);  // may start the program again, before torch's OpenMP runtime runs
+  if (argc == 3 && std::string(argv[1]) == "--check-args-batch") return check_args_batch(argv[2]);
+  return symp_main(argc, argv);
 }

@@ -1,0 +1,449 @@
+#include "symp/report/paper.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+#include "symp/core/log.h"
+#include "symp/io/csv.h"
+#include "symp/io/jsonl.h"
+#include "symp/io/plot.h"
+
+namespace symp::report {
+namespace {
+
+using io::Json;
+
+const std::vector<std::string> kFeatures = {"f0_mean",    "f0_std", "f0_range", "energy_mean",
+                                            "energy_std", "rate",   "centroid"};
+
+// One table of the report. Rows map column names to numbers, strings or null (not measured). A column
+// "X_paper" holds the paper's figure for column X and "X_n" its sample count: Markdown shows both in X's
+// cell; JSON and CSV keep them as columns of their own.
+struct Table {
+  std::string name, title, source, status = "ok";
+  std::vector<std::string> columns;
+  std::vector<Json> rows;
+  std::vector<std::string> notes;
+  std::map<std::string, int> digits;  // decimals per column (default 3)
+
+  bool has(const std::string& column) const {
+    return std::find(columns.begin(), columns.end(), column) != columns.end();
+  }
+  std::string cell(const Json& v, const std::string& column) const {
+    if (v.is_null()) return "-";
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_integer() || v.is_number_unsigned()) return std::to_string(v.get<long long>());
+    const auto d = digits.find(column);
+    return fmt::format("{:.{}f}", v.get<double>(), d == digits.end() ? 3 : d->second);
+  }
+  static bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  }
+  std::string markdown() const {
+    std::string md = "## " + title + "\n\n";
+    if (status != "ok") {
+      md += "Not run: " + source + " is missing (run the stage that writes it).\n\n";
+      return md;
+    }
+    std::vector<std::string> shown;
+    for (const auto& c : columns) {
+      if (ends_with(c, "_paper") || (ends_with(c, "_n") && has(c.substr(0, c.size() - 2)))) continue;
+      shown.push_back(c);
+    }
+    md += "|";
+    for (const auto& c : shown) md += " " + c + " |";
+    md += "\n|";
+    for (size_t i = 0; i < shown.size(); ++i) md += "---|";
+    md += "\n";
+    for (const auto& row : rows) {
+      md += "|";
+      for (const auto& c : shown) {
+        std::string text = cell(row.value(c, Json()), c);
+        if (has(c + "_n") && !row.value(c + "_n", Json()).is_null())
+          text += " (n " + cell(row[c + "_n"], c + "_n") + ")";
+        if (has(c + "_paper") && !row.value(c + "_paper", Json()).is_null())
+          text += " [" + cell(row[c + "_paper"], c) + "]";
+        md += " " + text + " |";
+      }
+      md += "\n";
+    }
+    md += "\n[brackets]: the paper's figure. Source: `" + source + "`.\n";
+    for (const auto& n : notes) md += "- " + n + "\n";
+    return md + "\n";
+  }
+  Json to_json() const {
+    return {{"title", title},     {"source", source}, {"status", status},
+            {"columns", columns}, {"rows", rows},     {"notes", notes}};
+  }
+  void write_csv(const fs::path& path) const {
+    io::CsvWriter csv(columns);
+    for (const auto& row : rows) {
+      std::vector<std::string> cells;
+      for (const auto& c : columns) {
+        const Json v = row.value(c, Json());
+        cells.push_back(v.is_null()     ? ""
+                        : v.is_string() ? v.get<std::string>()
+                        : v.is_number_integer() || v.is_number_unsigned()
+                            ? std::to_string(v.get<long long>())
+                            : io::format_number(v.get<double>()));
+      }
+      csv.add_row(cells);
+    }
+    csv.write(path.string());
+  }
+};
+
+Json paper_value(const Json& figures, std::initializer_list<std::string> keys) {
+  const Json* at = &figures;
+  for (const auto& k : keys) {
+    if (!at->is_object() || !at->contains(k)) return Json();
+    at = &(*at)[k];
+  }
+  return *at;
+}
+
+// The paper's row a system is compared with: the method's, the base's, or none.
+std::string paper_row(const std::string& system, const PaperReportOptions& o) {
+  return system == o.method ? "sympatheia" : system == o.base ? "base" : "";
+}
+
+Json read_json_or_null(const fs::path& path) {
+  return fs::exists(path) ? io::read_json(path.string()) : Json();
+}
+
+Table headline_table(const fs::path& run, const Json& figures, const PaperReportOptions& o) {
+  Table t;
+  t.name = "headline";
+  t.title = "Judge scores and diversity across target emotions (the paper's main table)";
+  t.source = "judge/main/judge.json";
+  t.columns = {"system",        "neutral",           "neutral_n",  "neutral_paper", "emotional",
+               "emotional_n",   "emotional_paper",   "commoneval", "commoneval_n",  "commoneval_paper",
+               "emotion_mos",   "emotion_mos_paper", "sem_sim",    "sem_sim_paper", "lex_sim",
+               "lex_sim_paper", "similarity_on"};
+  for (const auto* c : {"neutral", "emotional", "commoneval", "emotion_mos"}) t.digits[c] = 2;
+  const Json j = read_json_or_null(run / t.source);
+  if (j.is_null()) {
+    t.status = "missing";
+    return t;
+  }
+  std::string semantic_measure;
+  for (const auto& s : j.at("systems")) {
+    const std::string system = s.get<std::string>(), paper = paper_row(system, o);
+    Json row{{"system", system}, {"emotion_mos", nullptr}};
+    for (const auto* setting : {"neutral", "emotional", "commoneval"}) {
+      row[setting] = nullptr;
+      row[std::string(setting) + "_n"] = 0;
+      if (!j.contains("audio_judge")) continue;
+      for (const auto& sum : j["audio_judge"]["summaries"]) {
+        if (sum["system"] != system || sum["setting"] != setting || sum["n"].get<size_t>() == 0) continue;
+        row[setting] = sum["mean"];
+        row[std::string(setting) + "_n"] = sum["n"];
+      }
+    }
+    row["sem_sim"] = nullptr;
+    row["lex_sim"] = nullptr;
+    row["similarity_on"] = nullptr;
+    for (const auto& d : j.value("diversity", Json::array())) {
+      if (d["system"] != system || d["lexical"]["pairs"].get<size_t>() == 0) continue;
+      row["lex_sim"] = d["lexical"]["mean"];
+      row["similarity_on"] = d.value("text_source", std::string("model text"));
+      if (!d["semantic"].is_null()) {
+        row["sem_sim"] = d["semantic"]["mean"];
+        semantic_measure = d.value("semantic_measure", std::string());
+      }
+    }
+    for (const auto* c : {"neutral", "emotional", "commoneval", "emotion_mos", "sem_sim", "lex_sim"})
+      row[std::string(c) + "_paper"] = paper.empty() ? Json() : paper_value(figures, {"headline", paper, c});
+    t.rows.push_back(row);
+  }
+  const std::string judge_model = j.contains("audio_judge")
+                                      ? j["audio_judge"].value("judge_model", std::string("-"))
+                                      : "no audio judge run";
+  t.notes.push_back("Neutral / Emotional / CommonEval: mean audio-judge score 1-5 (" + judge_model +
+                    "); n = replies with a rating; replies whose ratings all failed are left out.");
+  t.notes.push_back("Emotion MOS: a human listening study fills this column; symp does not estimate it.");
+  t.notes.push_back(
+      "sem. sim.: " +
+      (semantic_measure.empty() ? std::string("not computed (no encoder given)") : semantic_measure) +
+      "; lex. sim.: ROUGE-L F1 with stemming; mean pairwise over one query's replies under "
+      "different target emotions (lower = the reply changes more).");
+  return t;
+}
+
+Table prosody_table(const fs::path& run, const Json& figures, const PaperReportOptions& o) {
+  Table t;
+  t.name = "prosody";
+  t.title = "Prosody: Spearman rho of each feature with target valence and arousal";
+  t.source = "prosody/correlations.csv";
+  t.columns = {"system",      "feature",           "n",
+               "valence_rho", "valence_rho_paper", "valence_p",
+               "arousal_rho", "arousal_rho_paper", "arousal_p"};
+  t.digits = {{"valence_rho", 2}, {"arousal_rho", 2}, {"valence_p", 3}, {"arousal_p", 3}};
+  if (!fs::exists(run / t.source)) {
+    t.status = "missing";
+    return t;
+  }
+  const auto cells = io::read_csv((run / t.source).string());
+  std::map<std::string, size_t> col;
+  for (size_t c = 0; !cells.empty() && c < cells[0].size(); ++c) col[cells[0][c]] = c;
+  for (const char* need : {"system", "feature", "target", "rho", "p", "n"}) {
+    if (!col.count(need))
+      throw InputError((run / t.source).string() + ": no column '" + need +
+                       "' (eval-prosody's correlations)");
+  }
+  auto num = [](const std::string& s) -> Json {
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    return s.empty() || !end || *end != '\0' || !std::isfinite(v) ? Json() : Json(v);
+  };
+  std::vector<std::string> systems;
+  std::map<std::string, Json> rows;  // system|feature -> row
+  for (size_t i = 1; i < cells.size(); ++i) {
+    const auto& r = cells[i];
+    if (r.size() < cells[0].size()) continue;
+    const std::string system = r[col["system"]], feature = r[col["feature"]], target = r[col["target"]];
+    if (std::find(systems.begin(), systems.end(), system) == systems.end()) systems.push_back(system);
+    Json& row = rows[system + "|" + feature];
+    if (row.is_null()) {
+      const std::string paper = paper_row(system, o);
+      row = {{"system", system}, {"feature", feature}, {"n", std::stoll(r[col["n"]])}};
+      const Json fig = paper.empty() ? Json() : paper_value(figures, {"prosody", paper, feature});
+      row["valence_rho_paper"] = fig.is_array() ? fig[0] : Json();
+      row["arousal_rho_paper"] = fig.is_array() ? fig[1] : Json();
+    }
+    row[target + "_rho"] = num(r[col["rho"]]);
+    row[target + "_p"] = num(r[col["p"]]);
+  }
+  for (const auto& system : systems) {
+    for (const auto& f : kFeatures) {
+      auto it = rows.find(system + "|" + f);
+      if (it != rows.end()) t.rows.push_back(it->second);
+    }
+  }
+  t.notes.push_back("Pooled over every Neutral-setting reply with all seven features (n); p two-sided.");
+  return t;
+}
+
+Table noise_table(const fs::path& run, const Json& figures) {
+  Table t;
+  t.name = "noise";
+  t.title = "Robustness: judge score when Gaussian noise of std sigma is added to the VA condition";
+  t.source = "judge/noise/judge.json";
+  t.columns = {"sigma", "judge", "judge_n", "judge_paper", "std"};
+  t.digits = {{"sigma", 2}, {"judge", 2}, {"std", 2}};
+  const Json j = read_json_or_null(run / t.source);
+  if (j.is_null()) {
+    t.status = "missing";
+    return t;
+  }
+  const Json paper_noise = figures.value("noise", Json::object());
+  const Json summaries = j.contains("audio_judge") ? j["audio_judge"]["summaries"] : Json::array();
+  for (const auto& sum : summaries) {
+    const std::string system = sum["system"].get<std::string>();
+    if (system.rfind("sigma_", 0) != 0) continue;
+    const std::string sigma_text = system.substr(6);
+    const double sigma = std::strtod(sigma_text.c_str(), nullptr);
+    Json paper;
+    for (const auto& [key, v] : paper_noise.items())
+      if (std::fabs(std::strtod(key.c_str(), nullptr) - sigma) < 1e-9) paper = v;
+    t.rows.push_back({{"sigma", sigma},
+                      {"judge", sum["n"].get<size_t>() ? sum["mean"] : Json()},
+                      {"judge_n", sum["n"]},
+                      {"judge_paper", paper},
+                      {"std", sum["n"].get<size_t>() > 1 ? sum["std"] : Json()}});
+  }
+  std::sort(t.rows.begin(), t.rows.end(),
+            [](const Json& a, const Json& b) { return a["sigma"].get<double>() < b["sigma"].get<double>(); });
+  t.notes.push_back("Neutral rubric; every repeat of every query x emotion pooled (n); std = sample std.");
+  return t;
+}
+
+Table general_table(const fs::path& run, const Json& figures, const PaperReportOptions& o) {
+  Table t;
+  t.name = "general";
+  t.title = "General ability kept";
+  t.source = "judge/main/judge.json";
+  t.columns = {"system",         "utmos",         "utmos_paper", "bertscore_f1",      "bertscore_f1_paper",
+               "rouge_l",        "rouge_l_paper", "wer_percent", "wer_percent_paper", "with_reference",
+               "with_transcript"};
+  t.digits = {{"utmos", 2}, {"wer_percent", 2}};
+  const Json j = read_json_or_null(run / t.source);
+  if (j.is_null()) {
+    t.status = "missing";
+    return t;
+  }
+  std::string bertscore_model;
+  for (const auto& g : j.value("general", Json::array())) {
+    const std::string system = g["system"].get<std::string>(), paper = paper_row(system, o);
+    Json row{{"system", system},
+             {"utmos", nullptr},
+             {"bertscore_f1", g["bertscore_f1"]},
+             {"rouge_l", g["rouge_l"]},
+             {"wer_percent", g["wer"].is_null() ? Json() : Json(100.0 * g["wer"].get<double>())},
+             {"with_reference", g["with_reference"]},
+             {"with_transcript", g["with_transcript"]}};
+    for (const auto* c : {"utmos", "bertscore_f1", "rouge_l", "wer_percent"})
+      row[std::string(c) + "_paper"] = paper.empty() ? Json() : paper_value(figures, {"general", paper, c});
+    if (g.contains("bertscore_model") && g["bertscore_model"].is_string())
+      bertscore_model = g["bertscore_model"].get<std::string>();
+    t.rows.push_back(row);
+  }
+  t.notes.push_back(
+      "UTMOS: not computed by symp (no UTMOS22 model is bundled); the paper's figure is shown.");
+  t.notes.push_back(
+      "BERTScore F1 (" +
+      (bertscore_model.empty() ? std::string("not computed: no model given") : bertscore_model) +
+      ") and ROUGE-L against the corpus's reference replies (with_reference replies); WER of "
+      "the ASR transcript against the model's own text, lower-cased, punctuation removed "
+      "(with_transcript replies).");
+  return t;
+}
+
+Table sensing_table(const fs::path& run, const Json& figures) {
+  Table t;
+  t.name = "sensing";
+  t.title = "Sensing: judge score with the sensor's cue as the condition and without it";
+  t.source = "judge/sensing/judge_items.jsonl";
+  t.columns = {"modality",    "with_cue",      "with_cue_n",       "with_cue_paper",
+               "without_cue", "without_cue_n", "without_cue_paper"};
+  t.digits = {{"with_cue", 2}, {"without_cue", 2}};
+  if (!fs::exists(run / t.source)) {
+    t.status = "missing";
+    return t;
+  }
+  std::map<std::string, std::map<std::string, bool>> cue_of;  // modality -> reply id -> answered with a cue
+  std::vector<std::string> modalities;
+  for (const auto& item : io::read_jsonl((run / t.source).string())) {
+    const std::string modality = item.at("system").get<std::string>();
+    if (cue_of.count(modality)) continue;
+    modalities.push_back(modality);
+    const auto responses = run / "replies" / "sensing" / modality / "responses.jsonl";
+    auto& ids = cue_of[modality];
+    for (const auto& r : io::read_jsonl(responses.string()))
+      ids[r.at("id").get<std::string>()] = r.contains("cue_modality") && !r["cue_modality"].is_null();
+  }
+  std::map<std::string, std::array<std::vector<double>, 2>> scores;  // modality -> [without, with]
+  for (const auto& item : io::read_jsonl((run / t.source).string())) {
+    if (item.value("score", Json()).is_null()) continue;
+    const std::string modality = item["system"].get<std::string>(), id = item["id"].get<std::string>();
+    const auto it = cue_of[modality].find(id);
+    if (it == cue_of[modality].end())
+      throw InputError((run / t.source).string() + ": reply " + id + " is not in replies/sensing/" +
+                       modality + "/responses.jsonl");
+    scores[modality][it->second ? 1 : 0].push_back(item["score"].get<double>());
+  }
+  auto mean = [](const std::vector<double>& v) -> Json {
+    if (v.empty()) return Json();
+    double s = 0;
+    for (double x : v) s += x;
+    return s / static_cast<double>(v.size());
+  };
+  for (const auto& m : modalities) {
+    t.rows.push_back({{"modality", m},
+                      {"with_cue", mean(scores[m][1])},
+                      {"with_cue_n", scores[m][1].size()},
+                      {"with_cue_paper", paper_value(figures, {"sensing", m, "with_cue"})},
+                      {"without_cue", mean(scores[m][0])},
+                      {"without_cue_n", scores[m][0].size()},
+                      {"without_cue_paper", paper_value(figures, {"sensing", m, "without_cue"})}});
+  }
+  t.notes.push_back(
+      "Each neutral query answered once with the cue's VA (through the affect core) and once with "
+      "N/A; both judged with the neutral rubric against the emotion the user really felt.");
+  return t;
+}
+
+void judge_vs_sigma_figure(const Table& noise, const fs::path& path) {
+  io::Figure fig;
+  fig.title = "Judge score vs VA noise";
+  fig.xlabel = "noise std sigma on (valence, arousal)";
+  fig.ylabel = "mean judge score (1-5)";
+  fig.ymin = 1;
+  fig.ymax = 5;
+  io::Series ours{"symp", {}, {}, false, -1}, paper{"paper", {}, {}, false, -1};
+  for (const auto& row : noise.rows) {
+    if (!row["judge"].is_null()) ours.x.push_back(row["sigma"]), ours.y.push_back(row["judge"]);
+    if (!row["judge_paper"].is_null()) paper.x.push_back(row["sigma"]), paper.y.push_back(row["judge_paper"]);
+  }
+  if (ours.x.empty()) return;
+  fig.series.push_back(ours);
+  if (!paper.x.empty()) fig.series.push_back(paper);
+  io::plot_png(path.string(), fig);
+}
+
+// The method's Neutral-setting replies at their target (valence, arousal), one series per judge score.
+void va_plane_figure(const fs::path& run, const PaperReportOptions& o, const fs::path& path) {
+  const auto items_path = run / "judge" / "main" / "judge_items.jsonl";
+  if (!fs::exists(items_path)) return;
+  std::map<std::string, io::Series> by_score;
+  for (const auto& item : io::read_jsonl(items_path.string())) {
+    if (item.value("system", std::string()) != o.method || item.value("setting", std::string()) != "neutral")
+      continue;
+    const Json score = item.value("score", Json());
+    const std::string label =
+        score.is_null() ? "no rating" : fmt::format("judge {:.0f}", std::round(score.get<double>()));
+    auto& s = by_score[label];
+    s.label = label;
+    s.points = true;
+    s.x.push_back(item["valence"].get<double>());
+    s.y.push_back(item["arousal"].get<double>());
+  }
+  if (by_score.empty()) return;
+  io::Figure fig;
+  fig.title = o.method + ": Neutral-setting replies on the VA plane";
+  fig.xlabel = "target valence";
+  fig.ylabel = "target arousal";
+  fig.xmin = fig.ymin = -1.05;
+  fig.xmax = fig.ymax = 1.05;
+  for (auto& [label, s] : by_score) fig.series.push_back(s);
+  io::plot_png(path.string(), fig);
+}
+
+}  // namespace
+
+void PaperReportOptions::validate() const {
+  if (run_dir.empty()) throw UsageError("--run: required");
+  if (!fs::is_directory(run_dir)) throw UsageError("--run: '" + run_dir + "' is not a folder");
+  if (method.empty() || base.empty()) throw UsageError("--method and --base-system: must name systems");
+}
+
+std::string write_paper_report(const PaperReportOptions& o) {
+  o.validate();
+  const fs::path run(o.run_dir);
+  const fs::path out(o.out_dir.empty() ? run / "report" : fs::path(o.out_dir));
+  ensure_dir(out);
+  const fs::path figures_path = o.figures.empty() ? data_path("paper/figures.json") : fs::path(o.figures);
+  const Json figures = io::read_json(figures_path.string());
+
+  const std::vector<Table> tables = {headline_table(run, figures, o), prosody_table(run, figures, o),
+                                     noise_table(run, figures), general_table(run, figures, o),
+                                     sensing_table(run, figures)};
+  std::string md =
+      "# The paper's tables, reproduced by symp\n\nRun folder: `" + run.string() +
+      "`. Each cell is symp's figure; the paper's (PAPER.md section 7) follows in [brackets] where the paper "
+      "reports one. Systems: `" +
+      o.method + "` is compared with the paper's Sympatheia, `" + o.base + "` with its GLM-4-Voice base.\n\n";
+  Json all = Json::object();
+  for (const auto& t : tables) {
+    md += t.markdown();
+    all[t.name] = t.to_json();
+    if (t.status == "ok") t.write_csv(out / (t.name + ".csv"));
+  }
+  for (const auto* png : {"judge_vs_sigma.png", "va_plane.png"}) fs::remove(out / png);  // none stale
+  judge_vs_sigma_figure(tables[2], out / "judge_vs_sigma.png");
+  va_plane_figure(run, o, out / "va_plane.png");
+  if (fs::exists(out / "judge_vs_sigma.png")) md += "![judge score vs sigma](judge_vs_sigma.png)\n\n";
+  if (fs::exists(out / "va_plane.png")) md += "![replies on the VA plane](va_plane.png)\n\n";
+  io::write_json_atomic((out / "tables.json").string(), all);
+  write_file_atomic(out / "tables.md", md);
+  log_info("report", "paper tables in {}", (out / "tables.md").string());
+  return (out / "tables.md").string();
+}
+
+}  // namespace symp::report
