@@ -99,6 +99,17 @@ struct Table {
   }
 };
 
+Table make_table(std::string name, std::string title, std::string source, std::vector<std::string> columns,
+                 std::map<std::string, int> digits) {
+  Table t;
+  t.name = std::move(name);
+  t.title = std::move(title);
+  t.source = std::move(source);
+  t.columns = std::move(columns);
+  t.digits = std::move(digits);
+  return t;
+}
+
 Json paper_value(const Json& figures, std::initializer_list<std::string> keys) {
   const Json* at = &figures;
   for (const auto& k : keys) {
@@ -118,15 +129,13 @@ Json read_json_or_null(const fs::path& path) {
 }
 
 Table headline_table(const fs::path& run, const Json& figures, const PaperReportOptions& o) {
-  Table t;
-  t.name = "headline";
-  t.title = "Judge scores and diversity across target emotions (the paper's main table)";
-  t.source = "judge/main/judge.json";
-  t.columns = {"system",        "neutral",           "neutral_n",  "neutral_paper", "emotional",
-               "emotional_n",   "emotional_paper",   "commoneval", "commoneval_n",  "commoneval_paper",
-               "emotion_mos",   "emotion_mos_paper", "sem_sim",    "sem_sim_paper", "lex_sim",
-               "lex_sim_paper", "similarity_on"};
-  for (const auto* c : {"neutral", "emotional", "commoneval", "emotion_mos"}) t.digits[c] = 2;
+  Table t = make_table(
+      "headline", "Judge scores and diversity across target emotions (the paper's main table)",
+      "judge/main/judge.json",
+      {"system", "neutral", "neutral_n", "neutral_paper", "emotional", "emotional_n", "emotional_paper",
+       "commoneval", "commoneval_n", "commoneval_paper", "emotion_mos", "emotion_mos_paper", "sem_sim",
+       "sem_sim_paper", "lex_sim", "lex_sim_paper", "similarity_on"},
+      {{"neutral", 2}, {"emotional", 2}, {"commoneval", 2}, {"emotion_mos", 2}});
   const Json j = read_json_or_null(run / t.source);
   if (j.is_null()) {
     t.status = "missing";
@@ -177,14 +186,11 @@ Table headline_table(const fs::path& run, const Json& figures, const PaperReport
 }
 
 Table prosody_table(const fs::path& run, const Json& figures, const PaperReportOptions& o) {
-  Table t;
-  t.name = "prosody";
-  t.title = "Prosody: Spearman rho of each feature with target valence and arousal";
-  t.source = "prosody/correlations.csv";
-  t.columns = {"system",      "feature",           "n",
-               "valence_rho", "valence_rho_paper", "valence_p",
-               "arousal_rho", "arousal_rho_paper", "arousal_p"};
-  t.digits = {{"valence_rho", 2}, {"arousal_rho", 2}, {"valence_p", 3}, {"arousal_p", 3}};
+  Table t = make_table("prosody", "Prosody: Spearman rho of each feature with target valence and arousal",
+                       "prosody/correlations.csv",
+                       {"system", "feature", "n", "valence_rho", "valence_rho_paper", "valence_p",
+                        "arousal_rho", "arousal_rho_paper", "arousal_p"},
+                       {{"valence_rho", 2}, {"arousal_rho", 2}, {"valence_p", 3}, {"arousal_p", 3}});
   if (!fs::exists(run / t.source)) {
     t.status = "missing";
     return t;
@@ -231,12 +237,10 @@ Table prosody_table(const fs::path& run, const Json& figures, const PaperReportO
 }
 
 Table noise_table(const fs::path& run, const Json& figures) {
-  Table t;
-  t.name = "noise";
-  t.title = "Robustness: judge score when Gaussian noise of std sigma is added to the VA condition";
-  t.source = "judge/noise/judge.json";
-  t.columns = {"sigma", "judge", "judge_n", "judge_paper", "std"};
-  t.digits = {{"sigma", 2}, {"judge", 2}, {"std", 2}};
+  Table t = make_table(
+      "noise", "Robustness: judge score when Gaussian noise of std sigma is added to the VA condition",
+      "judge/noise/judge.json", {"sigma", "judge", "judge_n", "judge_paper", "std"},
+      {{"sigma", 2}, {"judge", 2}, {"std", 2}});
   const Json j = read_json_or_null(run / t.source);
   if (j.is_null()) {
     t.status = "missing";
@@ -265,14 +269,11 @@ Table noise_table(const fs::path& run, const Json& figures) {
 }
 
 Table general_table(const fs::path& run, const Json& figures, const PaperReportOptions& o) {
-  Table t;
-  t.name = "general";
-  t.title = "General ability kept";
-  t.source = "judge/main/judge.json";
-  t.columns = {"system",         "utmos",         "utmos_paper", "bertscore_f1",      "bertscore_f1_paper",
-               "rouge_l",        "rouge_l_paper", "wer_percent", "wer_percent_paper", "with_reference",
-               "with_transcript"};
-  t.digits = {{"utmos", 2}, {"wer_percent", 2}};
+  Table t =
+      make_table("general", "General ability kept", "judge/main/judge.json",
+                 {"system", "utmos", "utmos_paper", "bertscore_f1", "bertscore_f1_paper", "rouge_l",
+                  "rouge_l_paper", "wer_percent", "wer_percent_paper", "with_reference", "with_transcript"},
+                 {{"utmos", 2}, {"wer_percent", 2}});
   const Json j = read_json_or_null(run / t.source);
   if (j.is_null()) {
     t.status = "missing";
@@ -306,13 +307,12 @@ Table general_table(const fs::path& run, const Json& figures, const PaperReportO
 }
 
 Table sensing_table(const fs::path& run, const Json& figures) {
-  Table t;
-  t.name = "sensing";
-  t.title = "Sensing: judge score with the sensor's cue as the condition and without it";
-  t.source = "judge/sensing/judge_items.jsonl";
-  t.columns = {"modality",    "with_cue",      "with_cue_n",       "with_cue_paper",
-               "without_cue", "without_cue_n", "without_cue_paper"};
-  t.digits = {{"with_cue", 2}, {"without_cue", 2}};
+  Table t =
+      make_table("sensing", "Sensing: judge score with the sensor's cue as the condition and without it",
+                 "judge/sensing/judge_items.jsonl",
+                 {"modality", "with_cue", "with_cue_n", "with_cue_paper", "without_cue", "without_cue_n",
+                  "without_cue_paper"},
+                 {{"with_cue", 2}, {"without_cue", 2}});
   if (!fs::exists(run / t.source)) {
     t.status = "missing";
     return t;

@@ -18,7 +18,7 @@
 #include <set>
 #include <sstream>
 
-#include "../loopback_http.h"
+#include "../paper_recipe.h"
 #include "../test_util.h"
 #include "symp/core/fs.h"
 #include "symp/core/rng.h"
@@ -29,43 +29,10 @@
 
 namespace fs = std::filesystem;
 using symp::io::Json;
-using symp::test::HttpExchange;
 
 namespace {
 
-const std::string kHeard = "I hear you, and I'm here to help you today.";
-
-const char* kWords[] = {"garden", "ticket", "window",  "basket", "lantern", "pencil", "harbor", "violin",
-                        "meadow", "copper", "saddle",  "marble", "rocket",  "tunnel", "carpet", "anchor",
-                        "walnut", "canyon", "feather", "island", "jacket",  "kettle", "ladder", "magnet"};
-
-std::string sentence(int n, const char* opening) {
-  symp::Rng rng(static_cast<uint64_t>(n) * 7919 + 11);
-  std::string s = opening;
-  for (int k = 0; k < 6; ++k) s += std::string(" ") + kWords[rng.below(24)];
-  return s;
-}
-
-Json completion(const std::string& content) {
-  return {
-      {"choices", Json::array({{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}}})}};
-}
-
-struct Run {
-  int status = -1;
-  std::string log;
-};
-
-Run run_recipe(const symp::test::ScratchDir& dir, const std::string& args) {
-  const std::string log = dir.file("recipe.log");
-  const std::string cmd = "SYMP=" + std::string(SYMP_BINARY) +
-                          " bash " SYMP_SOURCE_DIR "/recipes/paper/run.sh " + args + " > " + log + " 2>&1";
-  Run r;
-  const int status = std::system(cmd.c_str());
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.log = symp::read_text_file(log);
-  return r;
-}
+using namespace symp::test::paper;
 
 // The reference's WER normalisation, written again here: ASCII lower case, ASCII punctuation dropped.
 std::vector<std::string> wer_words(const std::string& text) {
@@ -92,53 +59,20 @@ size_t edit_distance(const std::vector<std::string>& a, const std::vector<std::s
   return prev[b.size()];
 }
 
-const Json& row_of(const Json& table, const std::string& key, const std::string& value) {
-  for (const auto& r : table.at("rows"))
-    if (r.at(key) == value) return r;
-  FAIL("no row with " << key << " = " << value << " in " << table.dump());
-  throw std::logic_error("unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what the servers answered",
           "[recipe]") {
   SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   symp::test::ScratchDir dir("paper-recipe");
-  std::atomic<int> texts{0}, wavs{0};
-  symp::test::LoopbackHttpServer llm([&](HttpExchange& ex) {
-    const Json body = Json::parse(ex.body);
-    const bool reply = body.value("chat_template_kwargs", Json::object()).value("enable_thinking", false);
-    const int n = texts++;
-    ex.reply = completion(reply ? sentence(n, "That sounds hard, so let us sort out the") + ". " +
-                                      sentence(n + 1000, "Start with the") + "."
-                                : sentence(n, "Could you tell me about the") + "?")
-                   .dump();
-  });
-  const auto table = symp::data::TtsStyleTable::load(SYMP_SOURCE_DIR "/data/gen/tts_style.json");
-  symp::data::EspeakBackend espeak(table);
-  symp::test::LoopbackHttpServer tts([&](HttpExchange& ex) {
-    const Json body = Json::parse(ex.body);
-    symp::data::SpeechStyle style;
-    style.voice = "en-us";
-    const auto audio = espeak.synthesize(body.at("input").get<std::string>(), style);
-    const std::string path = dir.file("tts-" + std::to_string(wavs++) + ".wav");
-    symp::io::write_wav(path, audio);
-    ex.content_type = "audio/wav";
-    ex.reply = symp::read_text_file(path);
-  });
-  symp::test::LoopbackHttpServer judge(
-      [&](HttpExchange& ex) { ex.reply = completion("4 | Warm, and it answers what was asked.").dump(); });
-  symp::test::LoopbackHttpServer asr([&](HttpExchange& ex) { ex.reply = Json{{"text", kHeard}}.dump(); });
-
+  Servers servers(dir);
   const fs::path run = dir.path() / "run";
-  const std::string servers = " --set LLM_URL=" + llm.url() + " --set TTS_URL=" + tts.url() +
-                              " --set JUDGE_URL=" + judge.url() + " --set ASR_URL=" + asr.url();
+  const std::string urls = servers.set_args();
   const std::string conf = " --config " SYMP_SOURCE_DIR "/recipes/paper/ci.conf";
 
   // Stop after the corpus, write sensor cues for its eval queries, then run the rest.
   {
-    const auto r = run_recipe(dir, conf + servers + " --until gen-data " + run.string());
+    const auto r = run_recipe(dir, conf + urls + " --until gen-data " + run.string());
     INFO(r.log);
     REQUIRE(r.status == 0);
     CHECK_THAT(r.log, Catch::Contains("stopped after stage 'gen-data'"));
@@ -166,13 +100,10 @@ TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what th
   // CommonEval: two spoken questions in a folder.
   fs::create_directories(dir.path() / "commoneval");
   for (int k = 0; k < 2; ++k) {
-    symp::data::SpeechStyle style;
-    style.voice = "en-us";
-    symp::io::write_wav(
-        (dir.path() / "commoneval" / ("q" + std::to_string(k) + ".wav")).string(),
-        espeak.synthesize(k ? "What is the capital of France?" : "How do I boil an egg?", style));
+    symp::io::write_wav((dir.path() / "commoneval" / ("q" + std::to_string(k) + ".wav")).string(),
+                        servers.speak(k ? "What is the capital of France?" : "How do I boil an egg?"));
   }
-  const std::string rest = servers +
+  const std::string rest = urls +
                            " --set \"SENSING_CUES=face=" + (run.parent_path() / "face.jsonl").string() +
                            " text=" + (run.parent_path() / "text.jsonl").string() +
                            "\" --set COMMONEVAL=" + (dir.path() / "commoneval").string() + " ";
@@ -335,16 +266,14 @@ TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what th
   }
 
   // A rerun does nothing again: every stage is done, no server is asked anything.
-  const size_t asked =
-      llm.requests().size() + tts.requests().size() + judge.requests().size() + asr.requests().size();
+  const size_t asked = servers.requests();
   {
     const auto r = run_recipe(dir, conf + rest + run.string());
     INFO(r.log);
     REQUIRE(r.status == 0);
     CHECK_THAT(r.log, Catch::Contains("== judge-sensing: done earlier"));
   }
-  CHECK(llm.requests().size() + tts.requests().size() + judge.requests().size() + asr.requests().size() ==
-        asked);
+  CHECK(servers.requests() == asked);
 }
 
 TEST_CASE("paper recipe: --dry-run checks every stage of the shipped configs and refuses bad settings",
