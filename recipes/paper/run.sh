@@ -26,7 +26,7 @@ KEYS=(SEED STACK LLM_URL LLM_MODEL TTS_URL TTS_MODEL GEN_CONCURRENCY PER_EMOTION
       EVAL_QUERIES EMOTIONAL_QUERIES MAX_NEW_TOKENS TEMPERATURE TOP_P COMMONEVAL
       NOISE_SIGMAS NOISE_REPEATS NOISE_QUERIES SENSING_CUES
       ASR_URL ASR_MODEL JUDGE_URL JUDGE_MODEL JUDGE_CONCURRENCY SIMILARITY_MIN_SECONDS
-      BERTSCORE_MODEL GENERAL_BERTSCORE_MODEL)
+      BERTSCORE_MODEL BERTSCORE_LAYER GENERAL_BERTSCORE_MODEL GENERAL_BERTSCORE_LAYER)
 declare -A C=(
   [SEED]=42 [STACK]=glm4voice
   [LLM_URL]=http://127.0.0.1:8000/v1 [LLM_MODEL]=Qwen/Qwen3-32B
@@ -40,7 +40,8 @@ declare -A C=(
   [NOISE_SIGMAS]="0 0.1 0.2 0.3 0.5" [NOISE_REPEATS]=3 [NOISE_QUERIES]=3 [SENSING_CUES]=
   [ASR_URL]= [ASR_MODEL]=openai/whisper-large-v3
   [JUDGE_URL]=http://127.0.0.1:8002/v1 [JUDGE_MODEL]=Qwen/Qwen3-Omni-30B-A3B-Instruct [JUDGE_CONCURRENCY]=8
-  [SIMILARITY_MIN_SECONDS]=10 [BERTSCORE_MODEL]= [GENERAL_BERTSCORE_MODEL]=
+  [SIMILARITY_MIN_SECONDS]=10 [BERTSCORE_MODEL]= [BERTSCORE_LAYER]=5 [GENERAL_BERTSCORE_MODEL]=
+  [GENERAL_BERTSCORE_LAYER]=9
 )
 known() { local k; for k in "${KEYS[@]}"; do [ "$k" = "$1" ] && return 0; done; return 1; }
 set_key() {  # set_key KEY VALUE WHERE
@@ -255,8 +256,10 @@ judge=(--judge-model "${C[JUDGE_MODEL]}" --concurrency "${C[JUDGE_CONCURRENCY]}"
 [ -z "${C[JUDGE_URL]}" ] || judge+=(--judge-url "${C[JUDGE_URL]}")
 [ -z "${C[JUDGE_URL]}" ] && skip judge "JUDGE_URL is empty: no audio judge, similarity and general ability only"
 encoders=()
-[ -z "${C[BERTSCORE_MODEL]}" ] || encoders+=(--bertscore-model "${C[BERTSCORE_MODEL]}")
-[ -z "${C[GENERAL_BERTSCORE_MODEL]}" ] || encoders+=(--general-bertscore-model "${C[GENERAL_BERTSCORE_MODEL]}")
+[ -z "${C[BERTSCORE_MODEL]}" ] ||
+  encoders+=(--bertscore-model "${C[BERTSCORE_MODEL]}" --bertscore-layer "${C[BERTSCORE_LAYER]}")
+[ -z "${C[GENERAL_BERTSCORE_MODEL]}" ] || encoders+=(--general-bertscore-model "${C[GENERAL_BERTSCORE_MODEL]}"
+  --general-bertscore-layer "${C[GENERAL_BERTSCORE_LAYER]}")
 stage judge-main "${S[@]}" judge --responses "${main_sets[@]}" "${judge[@]}" "${encoders[@]+"${encoders[@]}"}" \
   --similarity-min-seconds "${C[SIMILARITY_MIN_SECONDS]}" --out "$R/judge/main"
 [ ${#noise_sets[@]} -eq 0 ] ||

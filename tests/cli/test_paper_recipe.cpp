@@ -68,7 +68,11 @@ TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what th
   Servers servers(dir);
   const fs::path run = dir.path() / "run";
   const std::string urls = servers.set_args();
-  const std::string conf = " --config " SYMP_SOURCE_DIR "/recipes/paper/ci.conf";
+  // BERTScore with the small DistilBERT and BERT fixtures (the reference's models, at toy size).
+  const std::string conf =
+      " --config " SYMP_SOURCE_DIR "/recipes/paper/ci.conf --set BERTSCORE_MODEL=" SYMP_SHARED_DIR
+      "/fixtures/distilbert --set BERTSCORE_LAYER=2 --set GENERAL_BERTSCORE_MODEL=" SYMP_SHARED_DIR
+      "/fixtures/bert --set GENERAL_BERTSCORE_LAYER=2 ";
 
   // Stop after the corpus, write sensor cues for its eval queries, then run the rest.
   {
@@ -157,7 +161,8 @@ TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what th
     CHECK(row.at("lex_sim").get<double>() == Approx(1.0));
     CHECK(row.at("similarity_on") == "transcripts");
     CHECK(row.at("emotion_mos").is_null());
-    CHECK(row.at("sem_sim").is_null());  // no encoder in ci.conf
+    // Identical transcripts: BERTScore F1 of 1 as well.
+    CHECK(row.at("sem_sim").get<double>() == Approx(1.0).epsilon(1e-5));
   }
   CHECK(row_of(headline, "system", "sympatheia").at("neutral_paper").get<double>() == Approx(4.37));
   CHECK(row_of(headline, "system", "base").at("lex_sim_paper").get<double>() == Approx(0.459));
@@ -179,6 +184,11 @@ TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what th
     const Json& row = row_of(tables["general"], "system", system);
     CHECK(row.at("wer_percent").get<double>() == Approx(100.0 * edits / words).epsilon(1e-9));
     CHECK(row.at("utmos").is_null());
+    // Against the corpus's replies (infer's reference_text): a real score in (0, 1), from the BERT fixture.
+    CHECK(row.at("with_reference").get<size_t>() > 0);
+    CHECK(row.at("bertscore_f1").get<double>() > 0.0);
+    CHECK(row.at("bertscore_f1").get<double>() < 1.0);
+    CHECK(row.at("rouge_l").get<double>() >= 0.0);
     CHECK(row.at("utmos_paper").get<double>() == Approx(system == "base" ? 4.02 : 4.18));
   }
 
