@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "model_io.h"
 #include "stop_tokens.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
@@ -245,17 +246,6 @@ std::vector<System> collect_systems(const InferOptions& o) {
   return systems;
 }
 
-std::unique_ptr<text::ChatTokenizer> open_tokenizer(const std::string& dir) {
-  if (fs::exists(fs::path(dir) / text::SpmTokenizer::kConfigFile)) {
-    return std::make_unique<text::SpmTokenizer>(text::SpmTokenizer::load(dir));
-  }
-  if (fs::exists(fs::path(dir) / "tokenizer_config.json")) {
-    return std::make_unique<text::GlmTokenizer>(text::GlmTokenizer::load(dir));
-  }
-  throw InputError(
-      dir + ": neither a symp tokenizer (tokenizer.json) nor a GLM-4 tokenizer (tokenizer_config.json)");
-}
-
 // Samples one id from logits [V] (float32, on the model's device): temperature, then the smallest set of
 // ids whose probability reaches top_p, then a draw from the seeded generator. Everything stays on the
 // device; only the chosen id comes back to the host.
@@ -300,17 +290,6 @@ std::set<std::string> kept_replies(const std::string& responses_path, const std:
     io::write_jsonl_atomic(responses_path, kept);
   }
   return done;
-}
-
-torch::Device parse_device(const std::string& name) {
-  try {
-    torch::Device d(name);
-    if (d.is_cuda() && !torch::cuda::is_available())
-      throw UsageError("--device " + name + ": CUDA is not available");
-    return d;
-  } catch (const c10::Error&) {
-    throw UsageError("--device: unknown device '" + name + "'");
-  }
 }
 
 }  // namespace

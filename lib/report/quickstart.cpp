@@ -131,6 +131,26 @@ std::string prosody_section(const fs::path& run) {
   return md;
 }
 
+// Section: the teacher-forced condition probe (symp probe), one line per system.
+std::string probe_section(const fs::path& run) {
+  const auto path = run / "probe" / "probe_summary.json";
+  if (!fs::exists(path)) return "## Condition probe\n\nNo probe results found.\n\n";
+  const auto j = io::read_json(path.string());
+  std::string md =
+      "## Condition probe\n\nEach eval neutral-split reference reply scored (teacher-forced, no sampling) "
+      "under the 12 anchors' prompts: is it most likely under its own? Accuracy against chance " +
+      fmt::format("{:.3f}", j.value("chance", 1.0 / 12)) +
+      "; margin = loss under the best other anchor minus loss under the true one (nats per token, 95 % "
+      "bootstrap interval). A model that ignores the condition sits at chance with margins near 0.\n\n"
+      "| system | records | accuracy | margin (nats) |\n|---|---|---|---|\n";
+  for (const auto& s : j.at("systems")) {
+    md += fmt::format("| {} | {} | {:.3f} | {:+.4f} [{:+.4f}, {:+.4f}] |\n", s.at("system").get<std::string>(),
+                      s.at("n").get<size_t>(), s.at("accuracy").get<double>(), s.at("margin_nats").get<double>(),
+                      s.at("margin_nats_ci95")[0].get<double>(), s.at("margin_nats_ci95")[1].get<double>());
+  }
+  return md + "\n";
+}
+
 std::string diversity_section(const fs::path& run) {
   const auto path = run / "judge" / "similarity.json";
   if (!fs::exists(path)) return "## Diversity across target emotions\n\nNo similarity results found.\n\n";
@@ -280,6 +300,7 @@ std::string write_quickstart_report(const QuickstartReportOptions& options) {
       "the VA condition (a stand-in for GLM-4-Voice); \"lora\" is a LoRA adapter on it trained with the condition "
       "(a stand-in for Sympatheia). The figures are what they are; docs/quickstart.md says what limits them.\n\n";
   md += training_section(run, out);
+  md += probe_section(run);
   md += prosody_section(run);
   md += diversity_section(run);
   md += sweep_section(run, out);

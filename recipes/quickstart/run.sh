@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole Sympatheia pipeline in miniature, on CPU, with the embedded substitutes:
 #   gen-data -> tokenize fit/encode -> train a tiny base without the condition (stand-in for GLM-4-Voice)
-#   -> train-lora with the condition (stand-in for Sympatheia) -> infer both under all 12 emotions
+#   -> train-lora with the condition (stand-in for Sympatheia) -> probe the condition (teacher-forced)
+#   -> infer both under all 12 emotions
 #   -> eval-prosody -> judge (lexical diversity, offline proxy judge) -> report.md + report.html
 # Usage: recipes/quickstart/run.sh [RUN_DIR] ; scale with QS_PER_EMOTION, QS_NEUTRAL, QS_EPOCHS, QS_LORA_EPOCHS,
 # QS_EVAL_QUERIES, QS_MAX_NEW_TOKENS, QS_TRAIN_THREADS (QS_SEED seeds every stage). Every stage is resumable: rerun the same
@@ -65,6 +66,10 @@ stage "infer (happy -> sad sweep)" "$R/sweep/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
   --limit "$eval_queries" --interpolate happy,sad --t-sweep 0,0.25,0.5,0.75,1 --max-new-tokens "$max_new_tokens" --out "$R/sweep"
+
+stage "probe (is each eval reply most likely under its own anchor? base and lora)" "$R/probe/probe_summary.json" \
+  "$SYMP" --seed "$seed" probe --model "$R/base/model" --include-base --adapter "lora=$R/lora/adapter" \
+  --tokenizer "$R/tok" --encoded "$R/enc/encoded_eval.jsonl" --out "$R/probe"
 
 prosody() {  # some replies may hold no audio: eval-prosody then exits 1 but still writes the rest
   local out=$1 manifest=$2

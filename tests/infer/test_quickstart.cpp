@@ -14,6 +14,7 @@
 #include <string>
 
 #include "../test_util.h"
+#include "symp/core/fs.h"
 #include "symp/io/jsonl.h"
 
 namespace fs = std::filesystem;
@@ -56,6 +57,24 @@ TEST_CASE("quickstart: a CI-scale run writes the report and every reply", "[.][q
   CHECK(queries.size() == static_cast<size_t>(eval_queries));
   CHECK(replies.size() == 12 * queries.size() * 2);
   for (const auto& [system_query, names] : emotions) CHECK(names.size() == 12);
+  // The condition probe: both systems, each eval neutral-split record, and the report's table.
+  const auto probe = symp::io::read_json((run / "probe/probe_summary.json").string());
+  REQUIRE(probe.at("systems").size() == 2);
+  const auto probe_items = symp::io::read_jsonl((run / "probe/probe_items.jsonl").string());
+  for (const auto& s : probe.at("systems")) {
+    const std::string name = s.at("system");
+    size_t n = 0, right = 0;
+    for (const auto& item : probe_items) {
+      if (item.at("system") != name) continue;
+      ++n;
+      right += item.at("predicted") == item.at("emotion");
+    }
+    INFO(name);
+    CHECK(n == s.at("n").get<size_t>());
+    CHECK(n % 12 == 0);  // every eval neutral query, once per target emotion
+    CHECK(s.at("accuracy").get<double>() == Approx(double(right) / double(n)));
+  }
+  CHECK_THAT(symp::read_text_file(run / "report.md"), Catch::Contains("## Condition probe"));
   // The report links the replies it found.
   std::ifstream html(run / "report.html");
   std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());

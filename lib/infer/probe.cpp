@@ -1,0 +1,191 @@
+#include "symp/infer/probe.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "model_io.h"
+#include "symp/affect/affect.h"
+#include "symp/core/error.h"
+#include "symp/core/fs.h"
+#include "symp/core/log.h"
+#include "symp/core/progress.h"
+#include "symp/core/rng.h"
+#include "symp/io/jsonl.h"
+#include "symp/nn/glm.h"
+#include "symp/nn/lora.h"
+
+namespace symp::infer {
+namespace {
+
+using io::Json;
+
+struct ProbeRecord {
+  std::string id;
+  size_t truth = 0;                              // index of the record's anchor
+  std::vector<std::vector<int64_t>> variants;    // ids under each anchor's system prompt
+  std::vector<int64_t> starts;                   // first reply id in each variant
+};
+
+// The record's text with its system line replaced: "<|system|>\n{line}\n<|user|>..." -> {line} = `system`.
+std::string with_system(const std::string& text, const std::string& system, const std::string& where) {
+  const std::string head = "<|system|>\n";
+  const auto end = text.find("\n<|user|>");
+  if (text.compare(0, head.size(), head) != 0 || end == std::string::npos)
+    throw InputError(where + ": field 'text' does not start with <|system|>\\n...\\n<|user|> (not a symp "
+                             "training sequence)");
+  return head + system + text.substr(end);
+}
+
+std::vector<ProbeRecord> read_records(const ProbeOptions& o, const text::ChatTokenizer& tokenizer) {
+  const auto& anchors = affect::AnchorSet::builtin().all();
+  const auto prefix = tokenizer.prefix_ids();
+  std::vector<ProbeRecord> out;
+  io::for_each_jsonl(o.encoded, [&](const Json& r, size_t line) {
+    if (o.limit > 0 && static_cast<int>(out.size()) >= o.limit) return;
+    const std::string where = fmt::format("{}:{}", o.encoded, line);
+    if (!o.split.empty() && r.value("split", "") != o.split) return;
+    const std::string emotion = r.value("emotion", "");
+    const auto truth = std::find_if(anchors.begin(), anchors.end(), [&](const auto& a) { return a.name == emotion; });
+    if (truth == anchors.end()) return;  // no anchor to be right about
+    ProbeRecord p;
+    p.id = io::require_string(r, "id", where);
+    p.truth = static_cast<size_t>(truth - anchors.begin());
+    const std::string text = io::require_string(r, "text", where);
+    if (!r.contains("input_ids") || !r["input_ids"].is_array() || !r.contains("assistant_start"))
+      throw InputError(where + ": fields 'input_ids' and 'assistant_start' are required (tokenize encode's records)");
+    const auto ids = r["input_ids"].get<std::vector<int64_t>>();
+    const int64_t start = r["assistant_start"].get<int64_t>();
+    if (start <= 0 || start >= static_cast<int64_t>(ids.size()))
+      throw InputError(where + ": field 'assistant_start' " + std::to_string(start) + " is outside the record");
+    if (out.empty()) {  // the tokenizer must be the one the records were encoded with
+      auto again = prefix;
+      const auto body = tokenizer.encode(text);
+      again.insert(again.end(), body.begin(), body.end());
+      if (again != ids)
+        throw InputError(where + ": --tokenizer does not give this record's input_ids from its text (encoded "
+                                 "with another tokenizer?)");
+    }
+    const std::vector<int64_t> reply(ids.begin() + start, ids.end());
+    for (const auto& a : anchors) {
+      auto v = prefix;
+      const auto body = tokenizer.encode(with_system(text, affect::system_prompt(a.va), where));
+      v.insert(v.end(), body.begin(), body.end());
+      const int64_t s = start + static_cast<int64_t>(v.size()) - static_cast<int64_t>(ids.size());
+      // The reply tokenises the same after any system line (the turn's special tokens split the text).
+      if (s <= 0 || !std::equal(reply.begin(), reply.end(), v.begin() + s))
+        throw InputError(where + ": the reply's ids change with the system line; cannot score it alone");
+      p.variants.push_back(std::move(v));
+      p.starts.push_back(s);
+    }
+    out.push_back(std::move(p));
+  });
+  if (out.empty())
+    throw InputError(o.encoded + ": no record of split '" + o.split + "' with an anchor emotion to probe");
+  return out;
+}
+
+// Mean negative log-likelihood (nats per token) of ids[start:] given what precedes them.
+double reply_nll(nn::GlmModelImpl& model, const std::vector<int64_t>& ids, int64_t start, const torch::Device& device) {
+  const auto input = torch::tensor(ids, torch::kInt64).view({1, -1}).to(device);
+  const auto logits = model.forward(input).squeeze(0).to(torch::kFloat32);  // [T, V]
+  const int64_t t = static_cast<int64_t>(ids.size());
+  const auto logp = torch::log_softmax(logits.slice(0, start - 1, t - 1), -1);
+  const auto targets = input.squeeze(0).slice(0, start, t).unsqueeze(1);
+  return -logp.gather(1, targets).mean().item<double>();
+}
+
+}  // namespace
+
+void ProbeOptions::validate() const {
+  if (model_dir.empty()) throw UsageError("--model: required");
+  if (tokenizer_dir.empty()) throw UsageError("--tokenizer: required");
+  if (encoded.empty()) throw UsageError("--encoded: required");
+  if (out_dir.empty()) throw UsageError("--out: required");
+  if (limit < 0) throw UsageError("--limit: must be >= 0");
+  if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype: f32 or bf16, got '" + dtype + "'");
+}
+
+std::string run_probe(const ProbeOptions& o) {
+  o.validate();
+  const auto device = parse_device(o.device);
+  const auto dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+  const auto tokenizer = open_tokenizer(o.tokenizer_dir);
+  const auto records = read_records(o, *tokenizer);
+  const auto& anchors = affect::AnchorSet::builtin().all();
+  const size_t k = anchors.size();
+
+  std::vector<std::pair<std::string, std::string>> systems;  // name, adapter ("" = the base)
+  if (o.include_base || o.adapters.empty()) systems.push_back({o.base_name, ""});
+  for (const auto& a : o.adapters) {
+    const auto eq = a.find('=');
+    const std::string dir = eq == std::string::npos ? a : a.substr(eq + 1);
+    systems.push_back({eq == std::string::npos ? fs::path(dir).lexically_normal().filename().string() : a.substr(0, eq), dir});
+  }
+  ensure_dir(o.out_dir);
+  std::vector<Json> items;
+  Json summary{{"encoded", o.encoded}, {"split", o.split}, {"records", records.size()}, {"chance", 1.0 / double(k)}};
+  Json per_system = Json::array();
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, adapter] : systems) {
+    auto model = nn::load_glm(o.model_dir, dtype, device);
+    if (!adapter.empty()) {
+      with_context("adapter " + adapter, [&] { return nn::load_adapter(*model, adapter); });
+      model->merge_adapters();
+    }
+    model->eval();
+    Progress bar("probe " + name, static_cast<int64_t>(records.size()), "record");
+    std::vector<double> margins;
+    std::vector<std::vector<int>> confusion(k, std::vector<int>(k, 0));
+    size_t right = 0;
+    for (const auto& r : records) {
+      std::vector<double> nll(k);
+      for (size_t a = 0; a < k; ++a) nll[a] = reply_nll(*model, r.variants[a], r.starts[a], device);
+      const size_t best = static_cast<size_t>(std::min_element(nll.begin(), nll.end()) - nll.begin());
+      double best_other = INFINITY;
+      for (size_t a = 0; a < k; ++a)
+        if (a != r.truth) best_other = std::min(best_other, nll[a]);
+      const double margin = best_other - nll[r.truth];
+      margins.push_back(margin);
+      right += best == r.truth;
+      ++confusion[r.truth][best];
+      Json losses = Json::object();
+      for (size_t a = 0; a < k; ++a) losses[anchors[a].name] = nll[a];
+      items.push_back({{"system", name}, {"id", r.id}, {"emotion", anchors[r.truth].name},
+                       {"predicted", anchors[best].name}, {"margin_nats", margin}, {"nll", losses}});
+      bar.advance();
+    }
+    bar.finish();
+    // Mean margin with a 95 % percentile bootstrap over records (seeded).
+    double mean = 0;
+    for (double m : margins) mean += m;
+    mean /= double(margins.size());
+    Rng rng(o.seed);
+    std::vector<double> boot;
+    for (int b = 0; b < 1000; ++b) {
+      double s = 0;
+      for (size_t i = 0; i < margins.size(); ++i) s += margins[rng.below(margins.size())];
+      boot.push_back(s / double(margins.size()));
+    }
+    std::sort(boot.begin(), boot.end());
+    Json names = Json::array();
+    for (const auto& a : anchors) names.push_back(a.name);
+    per_system.push_back({{"system", name},
+                          {"adapter", adapter.empty() ? Json(nullptr) : Json(adapter)},
+                          {"n", records.size()},
+                          {"accuracy", double(right) / double(records.size())},
+                          {"margin_nats", mean},
+                          {"margin_nats_ci95", {boot[25], boot[974]}},
+                          {"labels", names},
+                          {"confusion", confusion}});
+    log_info("probe", "{}: accuracy {:.3f} (chance {:.3f}), margin {:+.3f} nats over {} records", name,
+             double(right) / double(records.size()), 1.0 / double(k), mean, records.size());
+  }
+  summary["systems"] = per_system;
+  io::write_jsonl_atomic((fs::path(o.out_dir) / "probe_items.jsonl").string(), items);
+  io::write_json_atomic((fs::path(o.out_dir) / "probe_summary.json").string(), summary);
+  return summary.dump(2);
+}
+
+}  // namespace symp::infer
