@@ -23,9 +23,9 @@ using io::Json;
 
 struct ProbeRecord {
   std::string id;
-  size_t truth = 0;                              // index of the record's anchor
-  std::vector<std::vector<int64_t>> variants;    // ids under each anchor's system prompt
-  std::vector<int64_t> starts;                   // first reply id in each variant
+  size_t truth = 0;                            // index of the record's anchor
+  std::vector<std::vector<int64_t>> variants;  // ids under each anchor's system prompt
+  std::vector<int64_t> starts;                 // first reply id in each variant
 };
 
 // The record's text with its system line replaced: "<|system|>\n{line}\n<|user|>..." -> {line} = `system`.
@@ -33,8 +33,9 @@ std::string with_system(const std::string& text, const std::string& system, cons
   const std::string head = "<|system|>\n";
   const auto end = text.find("\n<|user|>");
   if (text.compare(0, head.size(), head) != 0 || end == std::string::npos)
-    throw InputError(where + ": field 'text' does not start with <|system|>\\n...\\n<|user|> (not a symp "
-                             "training sequence)");
+    throw InputError(where +
+                     ": field 'text' does not start with <|system|>\\n...\\n<|user|> (not a symp "
+                     "training sequence)");
   return head + system + text.substr(end);
 }
 
@@ -47,25 +48,29 @@ std::vector<ProbeRecord> read_records(const ProbeOptions& o, const text::ChatTok
     const std::string where = fmt::format("{}:{}", o.encoded, line);
     if (!o.split.empty() && r.value("split", "") != o.split) return;
     const std::string emotion = r.value("emotion", "");
-    const auto truth = std::find_if(anchors.begin(), anchors.end(), [&](const auto& a) { return a.name == emotion; });
+    const auto truth =
+        std::find_if(anchors.begin(), anchors.end(), [&](const auto& a) { return a.name == emotion; });
     if (truth == anchors.end()) return;  // no anchor to be right about
     ProbeRecord p;
     p.id = io::require_string(r, "id", where);
     p.truth = static_cast<size_t>(truth - anchors.begin());
     const std::string text = io::require_string(r, "text", where);
     if (!r.contains("input_ids") || !r["input_ids"].is_array() || !r.contains("assistant_start"))
-      throw InputError(where + ": fields 'input_ids' and 'assistant_start' are required (tokenize encode's records)");
+      throw InputError(where +
+                       ": fields 'input_ids' and 'assistant_start' are required (tokenize encode's records)");
     const auto ids = r["input_ids"].get<std::vector<int64_t>>();
     const int64_t start = r["assistant_start"].get<int64_t>();
     if (start <= 0 || start >= static_cast<int64_t>(ids.size()))
-      throw InputError(where + ": field 'assistant_start' " + std::to_string(start) + " is outside the record");
+      throw InputError(where + ": field 'assistant_start' " + std::to_string(start) +
+                       " is outside the record");
     if (out.empty()) {  // the tokenizer must be the one the records were encoded with
       auto again = prefix;
       const auto body = tokenizer.encode(text);
       again.insert(again.end(), body.begin(), body.end());
       if (again != ids)
-        throw InputError(where + ": --tokenizer does not give this record's input_ids from its text (encoded "
-                                 "with another tokenizer?)");
+        throw InputError(where +
+                         ": --tokenizer does not give this record's input_ids from its text (encoded "
+                         "with another tokenizer?)");
     }
     const std::vector<int64_t> reply(ids.begin() + start, ids.end());
     for (const auto& a : anchors) {
@@ -86,14 +91,28 @@ std::vector<ProbeRecord> read_records(const ProbeOptions& o, const text::ChatTok
   return out;
 }
 
-// Mean negative log-likelihood (nats per token) of ids[start:] given what precedes them.
-double reply_nll(nn::GlmModelImpl& model, const std::vector<int64_t>& ids, int64_t start, const torch::Device& device) {
-  const auto input = torch::tensor(ids, torch::kInt64).view({1, -1}).to(device);
-  const auto logits = model.forward(input).squeeze(0).to(torch::kFloat32);  // [T, V]
-  const int64_t t = static_cast<int64_t>(ids.size());
-  const auto logp = torch::log_softmax(logits.slice(0, start - 1, t - 1), -1);
-  const auto targets = input.squeeze(0).slice(0, start, t).unsqueeze(1);
-  return -logp.gather(1, targets).mean().item<double>();
+// Mean negative log-likelihood (nats per token) of each variants[k][starts[k]:] given what precedes it, all
+// variants in one batch (right-padded: attention is causal, so padding after a sequence cannot change it).
+// The output layer runs on the reply positions only.
+std::vector<double> reply_nlls(nn::GlmModelImpl& model, const std::vector<std::vector<int64_t>>& variants,
+                               const std::vector<int64_t>& starts, const torch::Device& device) {
+  size_t longest = 0;
+  for (const auto& v : variants) longest = std::max(longest, v.size());
+  std::vector<int64_t> flat(variants.size() * longest, 0);
+  for (size_t k = 0; k < variants.size(); ++k)
+    std::copy(variants[k].begin(), variants[k].end(), flat.begin() + k * longest);
+  const auto ids =
+      torch::tensor(flat, torch::kInt64).view({static_cast<int64_t>(variants.size()), -1}).to(device);
+  const auto hidden = model.hidden_states(ids);  // [K, T, H]
+  std::vector<double> out;
+  for (size_t k = 0; k < variants.size(); ++k) {
+    const int64_t t = static_cast<int64_t>(variants[k].size()), start = starts[k];
+    const auto h = hidden[static_cast<int64_t>(k)].slice(0, start - 1, t - 1).unsqueeze(0);
+    const auto logp = torch::log_softmax(model.output_logits(h).squeeze(0).to(torch::kFloat32), -1);
+    const auto targets = ids[static_cast<int64_t>(k)].slice(0, start, t).unsqueeze(1);
+    out.push_back(-logp.gather(1, targets).mean().item<double>());
+  }
+  return out;
 }
 
 }  // namespace
@@ -121,11 +140,14 @@ std::string run_probe(const ProbeOptions& o) {
   for (const auto& a : o.adapters) {
     const auto eq = a.find('=');
     const std::string dir = eq == std::string::npos ? a : a.substr(eq + 1);
-    systems.push_back({eq == std::string::npos ? fs::path(dir).lexically_normal().filename().string() : a.substr(0, eq), dir});
+    systems.push_back(
+        {eq == std::string::npos ? fs::path(dir).lexically_normal().filename().string() : a.substr(0, eq),
+         dir});
   }
   ensure_dir(o.out_dir);
   std::vector<Json> items;
-  Json summary{{"encoded", o.encoded}, {"split", o.split}, {"records", records.size()}, {"chance", 1.0 / double(k)}};
+  Json summary{
+      {"encoded", o.encoded}, {"split", o.split}, {"records", records.size()}, {"chance", 1.0 / double(k)}};
   Json per_system = Json::array();
   torch::NoGradGuard no_grad;
   for (const auto& [name, adapter] : systems) {
@@ -140,8 +162,7 @@ std::string run_probe(const ProbeOptions& o) {
     std::vector<std::vector<int>> confusion(k, std::vector<int>(k, 0));
     size_t right = 0;
     for (const auto& r : records) {
-      std::vector<double> nll(k);
-      for (size_t a = 0; a < k; ++a) nll[a] = reply_nll(*model, r.variants[a], r.starts[a], device);
+      const auto nll = reply_nlls(*model, r.variants, r.starts, device);
       const size_t best = static_cast<size_t>(std::min_element(nll.begin(), nll.end()) - nll.begin());
       double best_other = INFINITY;
       for (size_t a = 0; a < k; ++a)
@@ -152,8 +173,12 @@ std::string run_probe(const ProbeOptions& o) {
       ++confusion[r.truth][best];
       Json losses = Json::object();
       for (size_t a = 0; a < k; ++a) losses[anchors[a].name] = nll[a];
-      items.push_back({{"system", name}, {"id", r.id}, {"emotion", anchors[r.truth].name},
-                       {"predicted", anchors[best].name}, {"margin_nats", margin}, {"nll", losses}});
+      items.push_back({{"system", name},
+                       {"id", r.id},
+                       {"emotion", anchors[r.truth].name},
+                       {"predicted", anchors[best].name},
+                       {"margin_nats", margin},
+                       {"nll", losses}});
       bar.advance();
     }
     bar.finish();

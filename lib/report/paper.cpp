@@ -359,6 +359,32 @@ Table sensing_table(const fs::path& run, const Json& figures) {
   return t;
 }
 
+Table probe_table(const fs::path& run) {
+  Table t = make_table(
+      "probe", "Condition probe: is each eval reference reply most likely under its own anchor?",
+      "probe/probe_summary.json",
+      {"system", "n", "accuracy", "chance", "margin_nats", "margin_ci95_low", "margin_ci95_high"},
+      {{"accuracy", 3}, {"chance", 3}, {"margin_nats", 4}, {"margin_ci95_low", 4}, {"margin_ci95_high", 4}});
+  const Json j = read_json_or_null(run / t.source);
+  if (j.is_null()) {
+    t.status = "missing";
+    return t;
+  }
+  for (const auto& s : j.at("systems"))
+    t.rows.push_back({{"system", s.at("system")},
+                      {"n", s.at("n")},
+                      {"accuracy", s.at("accuracy")},
+                      {"chance", j.at("chance")},
+                      {"margin_nats", s.at("margin_nats")},
+                      {"margin_ci95_low", s.at("margin_nats_ci95")[0]},
+                      {"margin_ci95_high", s.at("margin_nats_ci95")[1]}});
+  t.notes.push_back(
+      "symp's own measure (`symp probe`; the paper reports none): teacher-forced, no sampling. "
+      "Margin = loss under the best other anchor minus loss under the true one, nats per token, "
+      "with a 95 % bootstrap interval over records.");
+  return t;
+}
+
 void judge_vs_sigma_figure(const Table& noise, const fs::path& path) {
   io::Figure fig;
   fig.title = "Judge score vs VA noise";
@@ -422,8 +448,8 @@ std::string write_paper_report(const PaperReportOptions& o) {
   const Json figures = io::read_json(figures_path.string());
 
   const std::vector<Table> tables = {headline_table(run, figures, o), prosody_table(run, figures, o),
-                                     noise_table(run, figures), general_table(run, figures, o),
-                                     sensing_table(run, figures)};
+                                     noise_table(run, figures),       general_table(run, figures, o),
+                                     sensing_table(run, figures),     probe_table(run)};
   std::string md =
       "# The paper's tables, reproduced by symp\n\nRun folder: `" + run.string() +
       "`. Each cell is symp's figure; the paper's (PAPER.md section 7) follows in [brackets] where the paper "

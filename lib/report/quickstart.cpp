@@ -45,25 +45,38 @@ double number(const std::string& s) {
   return end && *end == '\0' ? v : NAN;
 }
 
-std::string fmt2(double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-"; }
-std::string fmt3(double v) { return std::isfinite(v) ? fmt::format("{:.3f}", v) : "-"; }
+std::string fmt2(double v) {
+  return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-";
+}
+std::string fmt3(double v) {
+  return std::isfinite(v) ? fmt::format("{:.3f}", v) : "-";
+}
 
 std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
-const std::vector<std::string> kFeatures = {"f0_mean", "f0_std", "f0_range", "energy_mean", "energy_std", "rate",
-                                            "centroid"};
+const std::vector<std::string> kFeatures = {"f0_mean",    "f0_std", "f0_range", "energy_mean",
+                                            "energy_std", "rate",   "centroid"};
 
 // Section: training curves of every run folder with metrics.jsonl.
 std::string training_section(const fs::path& run, const fs::path& out) {
@@ -75,13 +88,17 @@ std::string training_section(const fs::path& run, const fs::path& out) {
   for (const auto* name : {"base", "lora"}) {
     const auto path = run / name / "metrics.jsonl";
     if (!fs::exists(path)) continue;
-    io::Series train{std::string(name) + " train", {}, {}, false, -1}, eval{std::string(name) + " eval", {}, {}, true, -1};
+    io::Series train{std::string(name) + " train", {}, {}, false, -1},
+        eval{std::string(name) + " eval", {}, {}, true, -1};
     for (const auto& m : io::read_jsonl(path.string(), true)) {
-      if (m.contains("loss")) train.x.push_back(m["step"].get<double>()), train.y.push_back(m["loss"].get<double>());
-      if (m.contains("eval_loss")) eval.x.push_back(m["step"].get<double>()), eval.y.push_back(m["eval_loss"].get<double>());
+      if (m.contains("loss"))
+        train.x.push_back(m["step"].get<double>()), train.y.push_back(m["loss"].get<double>());
+      if (m.contains("eval_loss"))
+        eval.x.push_back(m["step"].get<double>()), eval.y.push_back(m["eval_loss"].get<double>());
     }
     if (!train.y.empty()) {
-      text += fmt::format("- {}: {} steps, loss {:.3f} -> {:.3f}{}\n", name, train.x.back(), train.y.front(), train.y.back(),
+      text += fmt::format("- {}: {} steps, loss {:.3f} -> {:.3f}{}\n", name, train.x.back(), train.y.front(),
+                          train.y.back(),
                           eval.y.empty() ? "" : fmt::format(", last eval loss {:.3f}", eval.y.back()));
     }
     fig.series.push_back(train);
@@ -104,7 +121,8 @@ std::string prosody_section(const fs::path& run) {
     const auto sys = r.count("system") ? r.at("system") : "";
     if (std::find(systems.begin(), systems.end(), sys) == systems.end()) systems.push_back(sys);
     const double rho = number(r.at("rho")), p = number(r.at("p"));
-    cell[sys + "|" + r.at("feature") + "|" + r.at("target")] = fmt2(rho) + (std::isfinite(p) && p < 0.05 ? "*" : "");
+    cell[sys + "|" + r.at("feature") + "|" + r.at("target")] =
+        fmt2(rho) + (std::isfinite(p) && p < 0.05 ? "*" : "");
     n_of[sys] = r.at("n");
   }
   std::string md = "## Prosody vs target affect (Spearman rho, * p < 0.05)\n\n| feature |";
@@ -125,9 +143,12 @@ std::string prosody_section(const fs::path& run) {
     md += "\n";
   }
   md += "\n";
-  for (const auto& s : systems) md += fmt::format("- {}: n = {} replies with all seven features\n", s, n_of[s]);
-  md += "\nPaper, for orientation (Sympatheia, valence/arousal): F0 mean 0.28/0.40, F0 std 0.23/0.46, energy mean "
-        "0.34/0.19.\n\n";
+  for (const auto& s : systems)
+    md += fmt::format("- {}: n = {} replies with all seven features\n", s, n_of[s]);
+  md +=
+      "\nPaper, for orientation (Sympatheia, valence/arousal): F0 mean 0.28/0.40, F0 std 0.23/0.46, energy "
+      "mean "
+      "0.34/0.19.\n\n";
   return md;
 }
 
@@ -144,8 +165,9 @@ std::string probe_section(const fs::path& run) {
       "bootstrap interval). A model that ignores the condition sits at chance with margins near 0.\n\n"
       "| system | records | accuracy | margin (nats) |\n|---|---|---|---|\n";
   for (const auto& s : j.at("systems")) {
-    md += fmt::format("| {} | {} | {:.3f} | {:+.4f} [{:+.4f}, {:+.4f}] |\n", s.at("system").get<std::string>(),
-                      s.at("n").get<size_t>(), s.at("accuracy").get<double>(), s.at("margin_nats").get<double>(),
+    md += fmt::format("| {} | {} | {:.3f} | {:+.4f} [{:+.4f}, {:+.4f}] |\n",
+                      s.at("system").get<std::string>(), s.at("n").get<size_t>(),
+                      s.at("accuracy").get<double>(), s.at("margin_nats").get<double>(),
                       s.at("margin_nats_ci95")[0].get<double>(), s.at("margin_nats_ci95")[1].get<double>());
   }
   return md + "\n";
@@ -156,12 +178,14 @@ std::string diversity_section(const fs::path& run) {
   if (!fs::exists(path)) return "## Diversity across target emotions\n\nNo similarity results found.\n\n";
   auto j = io::read_json(path.string());
   std::string md =
-      "## Diversity across target emotions\n\nMean pairwise similarity between the replies to one query under "
+      "## Diversity across target emotions\n\nMean pairwise similarity between the replies to one query "
+      "under "
       "different target emotions (lower = the reply really changes). Lexical: ROUGE-L F1 with stemming.\n\n"
       "| system | queries | lexical sim. (mean +- std) | pairs |\n|---|---|---|---|\n";
   for (const auto& d : j) {
     md += fmt::format("| {} | {} | {:.3f} +- {:.3f} | {} |\n", d.value("system", ""), d.value("queries", 0),
-                      d["lexical"].value("mean", NAN), d["lexical"].value("std", NAN), d["lexical"].value("pairs", 0));
+                      d["lexical"].value("mean", NAN), d["lexical"].value("std", NAN),
+                      d["lexical"].value("pairs", 0));
   }
   md += "\nPaper: Sympatheia 0.223, GLM-4-Voice base 0.459 (lexical).\n\n";
   const auto table = run / "judge" / "table.md";
@@ -181,15 +205,20 @@ std::string sweep_section(const fs::path& run, const fs::path& out) {
     if (pos == std::string::npos) continue;
     t_of[r.value("id", "")] = {r.value("system", ""), number(cond.substr(pos + 2))};
   }
-  std::map<std::string, std::map<double, std::vector<std::pair<double, double>>>> by_system;  // sys -> t -> (f0, energy)
+  std::map<std::string, std::map<double, std::vector<std::pair<double, double>>>>
+      by_system;  // sys -> t -> (f0, energy)
   for (const auto& row : read_table(features).rows) {
     auto it = t_of.find(row.at("id"));
     if (it == t_of.end()) continue;
-    by_system[it->second.first][it->second.second].push_back({number(row.at("f0_mean")), number(row.at("energy_mean"))});
+    by_system[it->second.first][it->second.second].push_back(
+        {number(row.at("f0_mean")), number(row.at("energy_mean"))});
   }
   io::Figure f0{"Happy -> sad: mean F0 per t", "t (0 = happy, 1 = sad)", "F0 mean (Hz)", {}, 900, 600, true};
-  io::Figure en{"Happy -> sad: mean RMS energy per t", "t (0 = happy, 1 = sad)", "energy mean", {}, 900, 600, true};
-  std::string md = "## Happy-to-sad sweep\n\n| system | t | replies | F0 mean (Hz) | energy mean |\n|---|---|---|---|---|\n";
+  io::Figure en{
+      "Happy -> sad: mean RMS energy per t", "t (0 = happy, 1 = sad)", "energy mean", {}, 900, 600, true};
+  std::string md =
+      "## Happy-to-sad sweep\n\n| system | t | replies | F0 mean (Hz) | energy mean "
+      "|\n|---|---|---|---|---|\n";
   for (const auto& [sys, ts] : by_system) {
     io::Series sf{sys, {}, {}, false, -1}, se{sys, {}, {}, false, -1};
     for (const auto& [t, vals] : ts) {
@@ -209,18 +238,21 @@ std::string sweep_section(const fs::path& run, const fs::path& out) {
   }
   io::plot_png((out / "fig_sweep_f0.png").string(), f0);
   io::plot_png((out / "fig_sweep_energy.png").string(), en);
-  return md + "\n![F0 along the sweep](fig_sweep_f0.png)\n![energy along the sweep](fig_sweep_energy.png)\n\n";
+  return md +
+         "\n![F0 along the sweep](fig_sweep_f0.png)\n![energy along the sweep](fig_sweep_energy.png)\n\n";
 }
 
 // The VA plane: the anchors, and the targets the replies were asked for (after noise, if any).
 std::string va_plane_section(const fs::path& out) {
-  io::Figure fig{"The VA plane: the 12 anchors", "valence", "arousal", {}, 800, 700, true, -1.05, 1.25, -1.05, 1.05};
+  io::Figure fig{
+      "The VA plane: the 12 anchors", "valence", "arousal", {}, 800, 700, true, -1.05, 1.25, -1.05, 1.05};
   int color = 0;
   for (const auto& a : affect::AnchorSet::builtin().all()) {
     fig.series.push_back({a.name, {a.va.valence}, {a.va.arousal}, true, color++});
   }
   io::Series sweep{"happy->sad", {}, {}, false, 7};
-  const auto h = affect::AnchorSet::builtin().find("happy").va, s = affect::AnchorSet::builtin().find("sad").va;
+  const auto h = affect::AnchorSet::builtin().find("happy").va,
+             s = affect::AnchorSet::builtin().find("sad").va;
   for (double t : {0.0, 0.25, 0.5, 0.75, 1.0}) {
     auto p = affect::interpolate(h, s, t);
     sweep.x.push_back(p.valence);
@@ -236,12 +268,15 @@ void write_html(const fs::path& run, const fs::path& out, const std::string& mar
   const auto responses = run / "replies" / "responses.jsonl";
   std::string html =
       "<!doctype html><meta charset=utf-8><title>symp quickstart</title><style>body{font-family:sans-serif;"
-      "max-width:1200px;margin:auto}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}table{border-collapse:"
+      "max-width:1200px;margin:auto}td,th{border:1px solid "
+      "#ccc;padding:4px;vertical-align:top}table{border-collapse:"
       "collapse}audio{width:220px}</style><h1>symp quickstart: replies per target emotion</h1>"
-      "<p>Embedded substitutes throughout: a tiny GLM-shaped model trained here (not GLM-4-Voice), the embedded codec "
+      "<p>Embedded substitutes throughout: a tiny GLM-shaped model trained here (not GLM-4-Voice), the "
+      "embedded codec "
       "and espeak-ng speech. See report.md for the figures and tables.</p>";
   if (fs::exists(responses)) {
-    std::map<std::string, std::map<std::string, std::map<std::string, Json>>> grid;  // query -> emotion -> system
+    std::map<std::string, std::map<std::string, std::map<std::string, Json>>>
+        grid;  // query -> emotion -> system
     std::vector<std::string> systems;
     for (const auto& r : io::read_jsonl(responses.string(), true)) {
       const auto sys = r.value("system", "");
@@ -254,7 +289,8 @@ void write_html(const fs::path& run, const fs::path& out, const std::string& mar
       for (const auto& [e, bys] : emotions) {
         for (const auto& [s, r] : bys) qtext = r.value("query_text", "");
       }
-      html += "<h2>" + html_escape(query) + "</h2><p><i>" + html_escape(qtext) + "</i></p><table><tr><th>target</th>";
+      html += "<h2>" + html_escape(query) + "</h2><p><i>" + html_escape(qtext) +
+              "</i></p><table><tr><th>target</th>";
       for (const auto& s : systems) html += "<th>" + html_escape(s) + "</th>";
       html += "</tr>";
       for (const auto& [emotion, bys] : emotions) {
@@ -265,8 +301,8 @@ void write_html(const fs::path& run, const fs::path& out, const std::string& mar
           if (it != bys.end()) {
             const auto& r = it->second;
             if (r.contains("response_audio") && r["response_audio"].is_string()) {
-              html += "<audio controls preload=none src=\"" + html_escape(rel + "/" + r["response_audio"].get<std::string>()) +
-                      "\"></audio><br>";
+              html += "<audio controls preload=none src=\"" +
+                      html_escape(rel + "/" + r["response_audio"].get<std::string>()) + "\"></audio><br>";
             }
             html += html_escape(r.value("response_text", ""));
           }
@@ -296,9 +332,12 @@ std::string write_quickstart_report(const QuickstartReportOptions& options) {
   std::string md =
       "# symp quickstart report\n\nThe Sympatheia claim in miniature, measured on this machine. **Embedded "
       "substitutes throughout**: the corpus is template text voiced by espeak-ng, the speech codec is symp's "
-      "embedded 12.5 Hz codec, and the \"base model\" is a tiny GLM-shaped model trained here from scratch without "
-      "the VA condition (a stand-in for GLM-4-Voice); \"lora\" is a LoRA adapter on it trained with the condition "
-      "(a stand-in for Sympatheia). The figures are what they are; docs/quickstart.md says what limits them.\n\n";
+      "embedded 12.5 Hz codec, and the \"base model\" is a tiny GLM-shaped model trained here from scratch "
+      "without "
+      "the VA condition (a stand-in for GLM-4-Voice); \"lora\" is a LoRA adapter on it trained with the "
+      "condition "
+      "(a stand-in for Sympatheia). The figures are what they are; docs/quickstart.md says what limits "
+      "them.\n\n";
   md += training_section(run, out);
   md += probe_section(run);
   md += prosody_section(run);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The paper's whole protocol as named stages (recipes/paper/README.md says what each costs and reproduces):
-#   gen-data -> tokenize -> train -> infer (neutral 19 conditions: base, text-emotion, sympatheia; emotional;
+#   gen-data -> tokenize -> train -> probe (teacher-forced) -> infer (neutral 19 conditions: base, text-emotion, sympatheia; emotional;
 #   commoneval; noise ablation; sensing) -> transcribe -> eval-prosody -> judge -> report (the paper's tables)
 #
 # Usage: recipes/paper/run.sh [--config FILE] [--set KEY=VALUE]... [--until STAGE] [--dry-run] RUN_DIR
@@ -64,7 +64,7 @@ done
 [ -n "$run_dir" ] || die "give the run folder (see --help)"
 stage_names='gen-data|tokenize-fit|tokenize|tokenize-base|train-base|train-lora|infer-neutral|infer-text-emotion'
 stage_names+='|infer-emotional|infer-commoneval|infer-noise-sigma_[0-9.]+-rep_[0-9]+|infer-sensing-[a-z0-9_-]+'
-stage_names+='|transcribe-[a-z-]+|eval-prosody|judge-main|judge-noise|judge-sensing'
+stage_names+='|probe|transcribe-[a-z-]+|eval-prosody|judge-main|judge-noise|judge-sensing'
 [ -z "$until" ] || [[ $until =~ ^($stage_names)$ ]] || die "--until $until: no such stage (${stage_names//|/, })"
 [ -f "$config" ] || die "--config $config: no such file"
 
@@ -88,8 +88,10 @@ for kv in "${overrides[@]+"${overrides[@]}"}"; do
 done
 
 # Values checked here; symp checks the rest when the dry run hands it every stage's arguments.
-# TRAIN_CONFIG, when relative, is relative to this recipe's folder (where the shipped TOML files are).
-[[ ${C[TRAIN_CONFIG]} == /* ]] || C[TRAIN_CONFIG]=$here/${C[TRAIN_CONFIG]}
+# TRAIN_CONFIG, when relative: a file in the current folder, else one of this recipe's shipped TOML files.
+if [[ ${C[TRAIN_CONFIG]} != /* ]]; then
+  if [ -f "${C[TRAIN_CONFIG]}" ]; then C[TRAIN_CONFIG]=$PWD/${C[TRAIN_CONFIG]}; else C[TRAIN_CONFIG]=$here/${C[TRAIN_CONFIG]}; fi
+fi
 case ${C[STACK]} in glm4voice|embedded) ;; *) die "STACK: expected glm4voice or embedded, got '${C[STACK]}'" ;; esac
 for k in SEED PER_EMOTION NEUTRAL_QUERIES EVAL_QUERIES EMOTIONAL_QUERIES NOISE_REPEATS NOISE_QUERIES \
          EMBEDDED_BASE_EPOCHS EMBEDDED_LORA_EPOCHS TRAIN_THREADS GEN_CONCURRENCY JUDGE_CONCURRENCY MAX_NEW_TOKENS; do
@@ -196,6 +198,14 @@ else
   model=(--model "$R/base/model" --tokenizer "$R/tok" "${gen[@]}")
 fi
 adapter=(--adapter "sympatheia=$R/lora/adapter")
+# Does the reply depend on the condition? Each eval reference reply scored under the 12 anchors' prompts.
+if [ "${C[STACK]}" = glm4voice ]; then
+  probe_model=(--model "${C[GLM4VOICE_MODEL]}" --tokenizer "${C[GLM4VOICE_MODEL]}" --device "${C[DEVICE]}" --dtype "${C[DTYPE]}")
+else
+  probe_model=(--model "$R/base/model" --tokenizer "$R/tok")
+fi
+stage probe "${S[@]}" probe "${probe_model[@]}" --include-base "${adapter[@]}" \
+  --encoded "$R/enc/encoded_eval.jsonl" --out "$R/probe"
 both=(--include-base --style "base=${C[BASE_STYLE]}" "${adapter[@]}")
 eval_set=(--manifest "$R/corpus/manifest.jsonl" --partition eval)
 

@@ -25,12 +25,17 @@ max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
 seed=${QS_SEED:-42}
 mkdir -p "$R"
 
-stage() {  # stage NAME DONE_FILE COMMAND...: runs COMMAND unless DONE_FILE exists; names the stage on failure
+# stage NAME DONE_FILE COMMAND...: runs COMMAND unless it succeeded before (DONE_FILE exists and the stage's
+# marker in $R/.done, written only on success: a failed gen-data still writes its datasheet); names the stage
+# on failure.
+stage() {
   local name=$1 done_file=$2; shift 2
-  if [ -e "$done_file" ]; then echo "== $name: done earlier ($done_file)" >&2; return 0; fi
+  local marker="$R/.done/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.-' '_')"
+  if [ -e "$done_file" ] && [ -e "$marker" ]; then echo "== $name: done earlier ($done_file)" >&2; return 0; fi
   echo "== $name" >&2
   local t0=$SECONDS
   if ! "$@"; then echo "quickstart: stage '$name' failed; earlier stages' outputs are kept in $R" >&2; exit 1; fi
+  mkdir -p "$R/.done" && touch "$marker"
   echo "== $name: $((SECONDS - t0)) s" >&2
 }
 

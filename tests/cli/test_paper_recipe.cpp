@@ -119,7 +119,7 @@ TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what th
   }
 
   const Json tables = symp::io::read_json((run / "report/tables.json").string());
-  for (const char* name : {"headline", "prosody", "noise", "general", "sensing"}) {
+  for (const char* name : {"headline", "prosody", "noise", "general", "sensing", "probe"}) {
     INFO(name);
     REQUIRE(tables.contains(name));
     CHECK(tables[name].at("status") == "ok");
@@ -261,6 +261,17 @@ TEST_CASE("paper recipe: a CI-scale run lays out the paper's tables from what th
     }
   }
   CHECK(checked == cells.size() - 1);
+
+  // The probe table carries symp probe's summary: base and sympatheia, every eval neutral-split record.
+  const Json probe = symp::io::read_json((run / "probe/probe_summary.json").string());
+  REQUIRE(tables["probe"].at("rows").size() == 2);
+  for (const auto& s : probe.at("systems")) {
+    const Json& row = row_of(tables["probe"], "system", s.at("system").get<std::string>());
+    CHECK(row.at("accuracy").get<double>() == Approx(s.at("accuracy").get<double>()));
+    CHECK(row.at("margin_nats").get<double>() == Approx(s.at("margin_nats").get<double>()));
+    CHECK(row.at("n").get<size_t>() % 12 == 0);
+    CHECK(row.at("n").get<size_t>() > 0);
+  }
 
   const std::string md = symp::read_text_file(run / "report/tables.md");
   CHECK_THAT(md, Catch::Contains("4.00 (n "));

@@ -34,7 +34,7 @@ TEST_CASE("paper recipe: the glm4voice stack runs every stage on the shipped-lay
   const auto r = run_recipe(dir, args);
   INFO(r.log);
   REQUIRE(r.status == 0);
-  for (const char* stage : {"gen-data", "tokenize", "train-lora", "infer-neutral", "judge-main"})
+  for (const char* stage : {"gen-data", "tokenize", "train-lora", "probe", "infer-neutral", "judge-main"})
     CHECK(fs::exists(run / ".done" / stage));
   CHECK_FALSE(fs::exists(run / ".done" / "tokenize-fit"));  // the embedded stack's stage
 
@@ -73,5 +73,9 @@ TEST_CASE("paper recipe: the glm4voice stack runs every stage on the shipped-lay
   CHECK(tables["noise"]["rows"][0].at("sigma").get<double>() == Approx(0.3));
   CHECK(tables["noise"]["rows"][0].at("judge_paper").get<double>() == Approx(3.51));
   CHECK(tables["sensing"].at("status") == "missing");
+  // The probe ran on GLM-4-Voice's tokenizer and the ChatGLM checkpoint: both systems, 12 anchors each.
+  REQUIRE(tables["probe"].at("rows").size() == 2);
+  for (const auto& item : symp::io::read_jsonl((run / "probe/probe_items.jsonl").string()))
+    CHECK(item.at("nll").size() == 12);
   CHECK_THAT(symp::read_text_file(run / "report/tables.md"), Catch::Contains("Not run: judge/sensing"));
 }

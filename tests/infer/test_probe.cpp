@@ -18,8 +18,8 @@ using symp::test::infer::tiny_pipeline;
 namespace {
 
 // Mean NLL of ids[start:] from `symp logits` over ids, log-softmax computed here in double precision.
-double nll_from_logits(const symp::test::ScratchDir& dir, const std::string& model, const std::string& adapter,
-                       const std::vector<int64_t>& ids, int64_t start) {
+double nll_from_logits(const symp::test::ScratchDir& dir, const std::string& model,
+                       const std::string& adapter, const std::vector<int64_t>& ids, int64_t start) {
   std::string list;
   for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
   const std::string out = dir.file("logits.safetensors");
@@ -96,8 +96,9 @@ TEST_CASE("probe: reply losses under each anchor match symp logits, and the summ
     CHECK(s.at("margin_nats_ci95")[0].get<double>() <= s.at("margin_nats_ci95")[1].get<double>());
   }
   // Records encoded with another tokenizer are refused, naming the record.
-  const auto bad = symp::test::run_symp("probe --model " + p.model + " --tokenizer " + p.tokenizer + " --encoded " +
-                                        dir.file("out/probe_items.jsonl") + " --split '' --out " + dir.file("bad"));
+  const auto bad =
+      symp::test::run_symp("probe --model " + p.model + " --tokenizer " + p.tokenizer + " --encoded " +
+                           dir.file("out/probe_items.jsonl") + " --split '' --out " + dir.file("bad"));
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.err, Catch::Contains("probe_items.jsonl:1"));
 }

@@ -9,7 +9,8 @@ namespace {
 symp::cli::Runner setup(CLI::App& app) {
   auto o = std::make_shared<symp::infer::ProbeOptions>();
   app.add_option("--model", o->model_dir, "Base model folder (config.json + safetensors)")->required();
-  app.add_option("--adapter", o->adapters, "PEFT adapter folder, DIR or NAME=DIR; repeat for several systems");
+  app.add_option("--adapter", o->adapters,
+                 "PEFT adapter folder, DIR or NAME=DIR; repeat for several systems");
   app.add_flag("--include-base", o->include_base, "Also probe the base model alone");
   app.add_option("--base-name", o->base_name, "System name of the base model")->capture_default_str();
   app.add_option("--tokenizer", o->tokenizer_dir, "The tokenizer folder the records were encoded with")
@@ -35,4 +36,5 @@ symp::cli::Runner setup(CLI::App& app) {
 }  // namespace
 
 SYMP_COMMAND(probe, "probe", 62,
-             "Teacher-forced condition probe: is each reference reply most likely under its own anchor?", setup)
+             "Teacher-forced condition probe: is each reference reply most likely under its own anchor?",
+             setup)
