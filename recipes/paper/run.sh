@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's whole protocol as named stages (recipes/paper/README.md says what each costs and reproduces):
-#   gen-data -> tokenize -> train -> probe (teacher-forced) -> infer (neutral 19 conditions: base, text-emotion, sympatheia; emotional;
-#   commoneval; noise ablation; sensing) -> transcribe -> eval-prosody -> judge -> report (the paper's tables)
+#   gen-data -> tokenize -> train -> probe (teacher-forced) -> infer (neutral 19 conditions: base,
+#   text-emotion, sympatheia; emotional; commoneval; noise ablation; sensing) -> transcribe -> eval-prosody
+#   -> judge -> report (the paper's tables)
 #
 # Usage: recipes/paper/run.sh [--config FILE] [--set KEY=VALUE]... [--until STAGE] [--dry-run] RUN_DIR
 #   --config FILE   the recipe's settings (default recipes/paper/paper.conf: the paper's scale on GPUs);
