@@ -146,8 +146,11 @@ std::string run_probe(const ProbeOptions& o) {
   }
   ensure_dir(o.out_dir);
   std::vector<Json> items;
-  Json summary{
-      {"encoded", o.encoded}, {"split", o.split}, {"records", records.size()}, {"chance", 1.0 / double(k)}};
+  Json summary{{"encoded", o.encoded},
+               {"split", o.split},
+               {"records", records.size()},
+               {"chance", 1.0 / double(k)},
+               {"chance_mean_rank", (double(k) + 1) / 2}};
   Json per_system = Json::array();
   torch::NoGradGuard no_grad;
   for (const auto& [name, adapter] : systems) {
@@ -161,6 +164,7 @@ std::string run_probe(const ProbeOptions& o) {
     std::vector<double> margins;
     std::vector<std::vector<int>> confusion(k, std::vector<int>(k, 0));
     size_t right = 0;
+    double rank_sum = 0;
     for (const auto& r : records) {
       const auto nll = reply_nlls(*model, r.variants, r.starts, device);
       const size_t best = static_cast<size_t>(std::min_element(nll.begin(), nll.end()) - nll.begin());
@@ -168,6 +172,9 @@ std::string run_probe(const ProbeOptions& o) {
       for (size_t a = 0; a < k; ++a)
         if (a != r.truth) best_other = std::min(best_other, nll[a]);
       const double margin = best_other - nll[r.truth];
+      size_t rank = 1;  // of the true anchor among the 12 (1 = lowest loss)
+      for (size_t a = 0; a < k; ++a) rank += nll[a] < nll[r.truth];
+      rank_sum += double(rank);
       margins.push_back(margin);
       right += best == r.truth;
       ++confusion[r.truth][best];
@@ -177,6 +184,7 @@ std::string run_probe(const ProbeOptions& o) {
                        {"id", r.id},
                        {"emotion", anchors[r.truth].name},
                        {"predicted", anchors[best].name},
+                       {"rank", rank},
                        {"margin_nats", margin},
                        {"nll", losses}});
       bar.advance();
@@ -200,6 +208,7 @@ std::string run_probe(const ProbeOptions& o) {
                           {"adapter", adapter.empty() ? Json(nullptr) : Json(adapter)},
                           {"n", records.size()},
                           {"accuracy", double(right) / double(records.size())},
+                          {"mean_rank", rank_sum / double(records.size())},
                           {"margin_nats", mean},
                           {"margin_nats_ci95", {boot[25], boot[974]}},
                           {"labels", names},

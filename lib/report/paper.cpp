@@ -360,11 +360,17 @@ Table sensing_table(const fs::path& run, const Json& figures) {
 }
 
 Table probe_table(const fs::path& run) {
-  Table t = make_table(
-      "probe", "Condition probe: is each eval reference reply most likely under its own anchor?",
-      "probe/probe_summary.json",
-      {"system", "n", "accuracy", "chance", "margin_nats", "margin_ci95_low", "margin_ci95_high"},
-      {{"accuracy", 3}, {"chance", 3}, {"margin_nats", 4}, {"margin_ci95_low", 4}, {"margin_ci95_high", 4}});
+  Table t =
+      make_table("probe", "Condition probe: is each eval reference reply most likely under its own anchor?",
+                 "probe/probe_summary.json",
+                 {"system", "n", "accuracy", "chance", "mean_rank", "margin_nats", "margin_ci95_low",
+                  "margin_ci95_high"},
+                 {{"accuracy", 3},
+                  {"chance", 3},
+                  {"margin_nats", 4},
+                  {"margin_ci95_low", 4},
+                  {"margin_ci95_high", 4},
+                  {"mean_rank", 2}});
   const Json j = read_json_or_null(run / t.source);
   if (j.is_null()) {
     t.status = "missing";
@@ -375,6 +381,7 @@ Table probe_table(const fs::path& run) {
                       {"n", s.at("n")},
                       {"accuracy", s.at("accuracy")},
                       {"chance", j.at("chance")},
+                      {"mean_rank", s.at("mean_rank")},
                       {"margin_nats", s.at("margin_nats")},
                       {"margin_ci95_low", s.at("margin_nats_ci95")[0]},
                       {"margin_ci95_high", s.at("margin_nats_ci95")[1]}});

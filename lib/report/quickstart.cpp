@@ -163,12 +163,14 @@ std::string probe_section(const fs::path& run) {
       fmt::format("{:.3f}", j.value("chance", 1.0 / 12)) +
       "; margin = loss under the best other anchor minus loss under the true one (nats per token, 95 % "
       "bootstrap interval). A model that ignores the condition sits at chance with margins near 0.\n\n"
-      "| system | records | accuracy | margin (nats) |\n|---|---|---|---|\n";
+      "| system | records | accuracy | mean rank of the true anchor (chance 6.5) | margin (nats) |\n"
+      "|---|---|---|---|---|\n";
   for (const auto& s : j.at("systems")) {
-    md += fmt::format("| {} | {} | {:.3f} | {:+.4f} [{:+.4f}, {:+.4f}] |\n",
+    md += fmt::format("| {} | {} | {:.3f} | {:.2f} | {:+.4f} [{:+.4f}, {:+.4f}] |\n",
                       s.at("system").get<std::string>(), s.at("n").get<size_t>(),
-                      s.at("accuracy").get<double>(), s.at("margin_nats").get<double>(),
-                      s.at("margin_nats_ci95")[0].get<double>(), s.at("margin_nats_ci95")[1].get<double>());
+                      s.at("accuracy").get<double>(), s.at("mean_rank").get<double>(),
+                      s.at("margin_nats").get<double>(), s.at("margin_nats_ci95")[0].get<double>(),
+                      s.at("margin_nats_ci95")[1].get<double>());
   }
   return md + "\n";
 }

@@ -81,17 +81,23 @@ TEST_CASE("probe: reply losses under each anchor match symp logits, and the summ
     }
     CHECK(item.at("nll").size() == 12);
     CHECK(item.at("predicted") == best);
+    size_t rank = 1;
+    for (const auto& [name, v] : item.at("nll").items())
+      rank += v.get<double>() < item.at("nll").at(item.at("emotion").get<std::string>()).get<double>();
+    CHECK(item.at("rank") == rank);
     CHECK(item.at("margin_nats").get<double>() ==
           Approx(other - item.at("nll").at(item.at("emotion").get<std::string>()).get<double>()));
   }
   for (const auto& s : summary.at("systems")) {
-    double right = 0, margin = 0;
+    double right = 0, margin = 0, ranks = 0;
     for (const auto& item : items) {
       if (item.at("system") != s.at("system")) continue;
       right += item.at("predicted") == item.at("emotion");
       margin += item.at("margin_nats").get<double>();
+      ranks += item.at("rank").get<double>();
     }
     CHECK(s.at("accuracy").get<double>() == Approx(right / 2));
+    CHECK(s.at("mean_rank").get<double>() == Approx(ranks / 2));
     CHECK(s.at("margin_nats").get<double>() == Approx(margin / 2));
     CHECK(s.at("margin_nats_ci95")[0].get<double>() <= s.at("margin_nats_ci95")[1].get<double>());
   }
