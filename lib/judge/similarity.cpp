@@ -1,13 +1,12 @@
 #include "symp/judge/similarity.h"
 
 #include <algorithm>
-
 #include <cmath>
-#include <cstdint>
 #include <map>
 
 #include "symp/core/log.h"
 #include "symp/text/rouge.h"
+#include "symp/text/utf8.h"
 #include "symp/text/wer.h"
 
 namespace symp::judge {
@@ -43,20 +42,14 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 double cjk_share(const std::string& text) {
-  size_t total = 0, cjk = 0;
-  for (size_t i = 0; i < text.size();) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    const size_t n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-    uint32_t cp = n == 1 ? b : b & (0xFF >> (n + 1));
-    for (size_t k = 1; k < n && i + k < text.size(); ++k)
-      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    i += n;
-    ++total;
+  const auto points = text::decode_utf8(text);
+  size_t cjk = 0;
+  for (const char32_t cp : points) {
     if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
         (cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0xF900 && cp <= 0xFAFF))
       ++cjk;
   }
-  return total ? double(cjk) / double(total) : 0.0;
+  return points.empty() ? 0.0 : double(cjk) / double(points.size());
 }
 
 io::Json DiversityResult::to_json() const {

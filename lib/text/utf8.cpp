@@ -51,4 +51,23 @@ std::string to_valid_utf8(const std::string& bytes) {
   return out;
 }
 
+std::u32string decode_utf8(const std::string& bytes) {
+  std::u32string out;
+  out.reserve(bytes.size());
+  for (size_t i = 0; i < bytes.size();) {
+    const size_t n = sequence_length(bytes, i);
+    if (n == 0) {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    const auto b0 = static_cast<uint8_t>(bytes[i]);
+    char32_t cp = n == 1 ? b0 : n == 2 ? (b0 & 0x1F) : n == 3 ? (b0 & 0x0F) : (b0 & 0x07);
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<uint8_t>(bytes[i + k]) & 0x3F);
+    out.push_back(cp);
+    i += n;
+  }
+  return out;
+}
+
 }  // namespace symp::text

@@ -11,4 +11,8 @@ namespace symp::text {
 // nothing above U+10FFFF) replaced by U+FFFD; valid text comes back unchanged.
 std::string to_valid_utf8(const std::string& bytes);
 
+// The code points of `bytes`, each byte that does not start a well-formed sequence read as U+FFFD (the
+// same rule as to_valid_utf8).
+std::u32string decode_utf8(const std::string& bytes);
+
 }  // namespace symp::text
