@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "csv_table.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
@@ -32,6 +33,12 @@ struct Table {
   std::vector<std::string> notes;
   std::map<std::string, int> digits;  // decimals per column (default 3)
 
+  // Marks the table "missing" when the run has no `source` (its stage did not run); true then.
+  bool missing_in(const fs::path& run) {
+    if (fs::exists(run / source)) return false;
+    status = "missing";
+    return true;
+  }
   bool has(const std::string& column) const {
     return std::find(columns.begin(), columns.end(), column) != columns.end();
   }
@@ -124,10 +131,6 @@ std::string paper_row(const std::string& system, const PaperReportOptions& o) {
   return system == o.method ? "sympatheia" : system == o.base ? "base" : "";
 }
 
-Json read_json_or_null(const fs::path& path) {
-  return fs::exists(path) ? io::read_json(path.string()) : Json();
-}
-
 Table headline_table(const fs::path& run, const Json& figures, const PaperReportOptions& o) {
   Table t = make_table(
       "headline", "Judge scores and diversity across target emotions (the paper's main table)",
@@ -136,11 +139,8 @@ Table headline_table(const fs::path& run, const Json& figures, const PaperReport
        "commoneval", "commoneval_n", "commoneval_paper", "emotion_mos", "emotion_mos_paper", "sem_sim",
        "sem_sim_paper", "lex_sim", "lex_sim_paper", "similarity_on"},
       {{"neutral", 2}, {"emotional", 2}, {"commoneval", 2}, {"emotion_mos", 2}});
-  const Json j = read_json_or_null(run / t.source);
-  if (j.is_null()) {
-    t.status = "missing";
-    return t;
-  }
+  if (t.missing_in(run)) return t;
+  const Json j = io::read_json((run / t.source).string());
   std::string semantic_measure;
   for (const auto& s : j.at("systems")) {
     const std::string system = s.get<std::string>(), paper = paper_row(system, o);
@@ -191,40 +191,33 @@ Table prosody_table(const fs::path& run, const Json& figures, const PaperReportO
                        {"system", "feature", "n", "valence_rho", "valence_rho_paper", "valence_p",
                         "arousal_rho", "arousal_rho_paper", "arousal_p"},
                        {{"valence_rho", 2}, {"arousal_rho", 2}, {"valence_p", 3}, {"arousal_p", 3}});
-  if (!fs::exists(run / t.source)) {
-    t.status = "missing";
-    return t;
-  }
-  const auto cells = io::read_csv((run / t.source).string());
-  std::map<std::string, size_t> col;
-  for (size_t c = 0; !cells.empty() && c < cells[0].size(); ++c) col[cells[0][c]] = c;
+  if (t.missing_in(run)) return t;
+  const auto csv = read_csv_table(run / t.source);
   for (const char* need : {"system", "feature", "target", "rho", "p", "n"}) {
-    if (!col.count(need))
+    if (std::find(csv.header.begin(), csv.header.end(), need) == csv.header.end())
       throw InputError((run / t.source).string() + ": no column '" + need +
                        "' (eval-prosody's correlations)");
   }
   auto num = [](const std::string& s) -> Json {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    return s.empty() || !end || *end != '\0' || !std::isfinite(v) ? Json() : Json(v);
+    const double v = parse_number(s);
+    return std::isfinite(v) ? Json(v) : Json();
   };
   std::vector<std::string> systems;
   std::map<std::string, Json> rows;  // system|feature -> row
-  for (size_t i = 1; i < cells.size(); ++i) {
-    const auto& r = cells[i];
-    if (r.size() < cells[0].size()) continue;
-    const std::string system = r[col["system"]], feature = r[col["feature"]], target = r[col["target"]];
+  for (const auto& r : csv.rows) {
+    if (r.size() < csv.header.size()) continue;
+    const std::string system = r.at("system"), feature = r.at("feature"), target = r.at("target");
     if (std::find(systems.begin(), systems.end(), system) == systems.end()) systems.push_back(system);
     Json& row = rows[system + "|" + feature];
     if (row.is_null()) {
       const std::string paper = paper_row(system, o);
-      row = {{"system", system}, {"feature", feature}, {"n", std::stoll(r[col["n"]])}};
+      row = {{"system", system}, {"feature", feature}, {"n", std::stoll(r.at("n"))}};
       const Json fig = paper.empty() ? Json() : paper_value(figures, {"prosody", paper, feature});
       row["valence_rho_paper"] = fig.is_array() ? fig[0] : Json();
       row["arousal_rho_paper"] = fig.is_array() ? fig[1] : Json();
     }
-    row[target + "_rho"] = num(r[col["rho"]]);
-    row[target + "_p"] = num(r[col["p"]]);
+    row[target + "_rho"] = num(r.at("rho"));
+    row[target + "_p"] = num(r.at("p"));
   }
   for (const auto& system : systems) {
     for (const auto& f : kFeatures) {
@@ -241,11 +234,8 @@ Table noise_table(const fs::path& run, const Json& figures) {
       "noise", "Robustness: judge score when Gaussian noise of std sigma is added to the VA condition",
       "judge/noise/judge.json", {"sigma", "judge", "judge_n", "judge_paper", "std"},
       {{"sigma", 2}, {"judge", 2}, {"std", 2}});
-  const Json j = read_json_or_null(run / t.source);
-  if (j.is_null()) {
-    t.status = "missing";
-    return t;
-  }
+  if (t.missing_in(run)) return t;
+  const Json j = io::read_json((run / t.source).string());
   const Json paper_noise = figures.value("noise", Json::object());
   const Json summaries = j.contains("audio_judge") ? j["audio_judge"]["summaries"] : Json::array();
   for (const auto& sum : summaries) {
@@ -274,11 +264,8 @@ Table general_table(const fs::path& run, const Json& figures, const PaperReportO
                  {"system", "utmos", "utmos_paper", "bertscore_f1", "bertscore_f1_paper", "rouge_l",
                   "rouge_l_paper", "wer_percent", "wer_percent_paper", "with_reference", "with_transcript"},
                  {{"utmos", 2}, {"wer_percent", 2}});
-  const Json j = read_json_or_null(run / t.source);
-  if (j.is_null()) {
-    t.status = "missing";
-    return t;
-  }
+  if (t.missing_in(run)) return t;
+  const Json j = io::read_json((run / t.source).string());
   std::string bertscore_model;
   for (const auto& g : j.value("general", Json::array())) {
     const std::string system = g["system"].get<std::string>(), paper = paper_row(system, o);
@@ -313,13 +300,11 @@ Table sensing_table(const fs::path& run, const Json& figures) {
                  {"modality", "with_cue", "with_cue_n", "with_cue_paper", "without_cue", "without_cue_n",
                   "without_cue_paper"},
                  {{"with_cue", 2}, {"without_cue", 2}});
-  if (!fs::exists(run / t.source)) {
-    t.status = "missing";
-    return t;
-  }
+  if (t.missing_in(run)) return t;
   std::map<std::string, std::map<std::string, bool>> cue_of;  // modality -> reply id -> answered with a cue
   std::vector<std::string> modalities;
-  for (const auto& item : io::read_jsonl((run / t.source).string())) {
+  const auto items = io::read_jsonl((run / t.source).string());
+  for (const auto& item : items) {
     const std::string modality = item.at("system").get<std::string>();
     if (cue_of.count(modality)) continue;
     modalities.push_back(modality);
@@ -329,7 +314,7 @@ Table sensing_table(const fs::path& run, const Json& figures) {
       ids[r.at("id").get<std::string>()] = r.contains("cue_modality") && !r["cue_modality"].is_null();
   }
   std::map<std::string, std::array<std::vector<double>, 2>> scores;  // modality -> [without, with]
-  for (const auto& item : io::read_jsonl((run / t.source).string())) {
+  for (const auto& item : items) {
     if (item.value("score", Json()).is_null()) continue;
     const std::string modality = item["system"].get<std::string>(), id = item["id"].get<std::string>();
     const auto it = cue_of[modality].find(id);
@@ -371,11 +356,8 @@ Table probe_table(const fs::path& run) {
                   {"margin_ci95_low", 4},
                   {"margin_ci95_high", 4},
                   {"mean_rank", 2}});
-  const Json j = read_json_or_null(run / t.source);
-  if (j.is_null()) {
-    t.status = "missing";
-    return t;
-  }
+  if (t.missing_in(run)) return t;
+  const Json j = io::read_json((run / t.source).string());
   for (const auto& s : j.at("systems"))
     t.rows.push_back({{"system", s.at("system")},
                       {"n", s.at("n")},

@@ -7,11 +7,11 @@
 
 #include <fmt/format.h>
 
+#include "csv_table.h"
 #include "symp/affect/affect.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
-#include "symp/io/csv.h"
 #include "symp/io/jsonl.h"
 #include "symp/io/plot.h"
 
@@ -19,31 +19,6 @@ namespace symp::report {
 namespace {
 
 using io::Json;
-
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::map<std::string, std::string>> rows;
-};
-
-Table read_table(const fs::path& path) {
-  Table t;
-  auto cells = io::read_csv(path.string());
-  if (cells.empty()) return t;
-  t.header = cells[0];
-  for (size_t i = 1; i < cells.size(); ++i) {
-    std::map<std::string, std::string> row;
-    for (size_t c = 0; c < t.header.size() && c < cells[i].size(); ++c) row[t.header[c]] = cells[i][c];
-    t.rows.push_back(std::move(row));
-  }
-  return t;
-}
-
-double number(const std::string& s) {
-  if (s.empty() || s == "nan") return NAN;
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  return end && *end == '\0' ? v : NAN;
-}
 
 std::string fmt2(double v) {
   return std::isfinite(v) ? fmt::format("{:.2f}", v) : "-";
@@ -113,14 +88,14 @@ std::string training_section(const fs::path& run, const fs::path& out) {
 std::string prosody_section(const fs::path& run) {
   const auto path = run / "prosody" / "correlations.csv";
   if (!fs::exists(path)) return "## Prosody vs target affect\n\nNo prosody correlations found.\n\n";
-  auto t = read_table(path);
+  auto t = read_csv_table(path);
   std::vector<std::string> systems;
   std::map<std::string, std::string> cell;  // system|feature|target -> "rho (n)"
   std::map<std::string, std::string> n_of;
   for (const auto& r : t.rows) {
     const auto sys = r.count("system") ? r.at("system") : "";
     if (std::find(systems.begin(), systems.end(), sys) == systems.end()) systems.push_back(sys);
-    const double rho = number(r.at("rho")), p = number(r.at("p"));
+    const double rho = parse_number(r.at("rho")), p = parse_number(r.at("p"));
     cell[sys + "|" + r.at("feature") + "|" + r.at("target")] =
         fmt2(rho) + (std::isfinite(p) && p < 0.05 ? "*" : "");
     n_of[sys] = r.at("n");
@@ -205,15 +180,15 @@ std::string sweep_section(const fs::path& run, const fs::path& out) {
     const auto cond = r.value("condition", "");
     const auto pos = cond.rfind("_t");
     if (pos == std::string::npos) continue;
-    t_of[r.value("id", "")] = {r.value("system", ""), number(cond.substr(pos + 2))};
+    t_of[r.value("id", "")] = {r.value("system", ""), parse_number(cond.substr(pos + 2))};
   }
   std::map<std::string, std::map<double, std::vector<std::pair<double, double>>>>
       by_system;  // sys -> t -> (f0, energy)
-  for (const auto& row : read_table(features).rows) {
+  for (const auto& row : read_csv_table(features).rows) {
     auto it = t_of.find(row.at("id"));
     if (it == t_of.end()) continue;
     by_system[it->second.first][it->second.second].push_back(
-        {number(row.at("f0_mean")), number(row.at("energy_mean"))});
+        {parse_number(row.at("f0_mean")), parse_number(row.at("energy_mean"))});
   }
   io::Figure f0{"Happy -> sad: mean F0 per t", "t (0 = happy, 1 = sad)", "F0 mean (Hz)", {}, 900, 600, true};
   io::Figure en{
