@@ -18,7 +18,6 @@
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
 #include "symp/nn/glm.h"
-#include "symp/nn/lora.h"
 #include "symp/speech/codec.h"
 #include "symp/text/glm_tokenizer.h"
 #include "symp/text/sentencepiece.h"
@@ -51,9 +50,7 @@ struct Target {
   std::string modality;              // sensing experiment: the cue's modality ("" = not a cue reply)
 };
 
-struct System {
-  std::string name;
-  std::string adapter_dir;  // empty: the base model alone
+struct System : SystemSpec {
   text::PromptStyle style = text::PromptStyle::Sympatheia;
 };
 
@@ -217,22 +214,9 @@ std::map<std::string, std::vector<Target>> collect_cue_targets(const std::string
 
 std::vector<System> collect_systems(const InferOptions& o) {
   std::vector<System> systems;
-  if (o.include_base || o.adapters.empty()) systems.push_back({o.base_name, ""});
-  for (const auto& a : o.adapters) {
-    const auto eq = a.find('=');
-    System s;
-    s.adapter_dir = eq == std::string::npos ? a : a.substr(eq + 1);
-    s.name = eq == std::string::npos ? fs::path(s.adapter_dir).lexically_normal().filename().string()
-                                     : a.substr(0, eq);
-    if (s.name.empty()) s.name = "adapter";
-    for (const auto& other : systems) {
-      if (other.name == s.name)
-        throw UsageError("--adapter: two systems named '" + s.name + "' (use NAME=DIR)");
-    }
-    systems.push_back(s);
-  }
   const auto style = text::parse_prompt_style(o.prompt_style);
-  for (auto& s : systems) s.style = style;
+  for (const auto& spec : parse_systems(o.include_base, o.base_name, o.adapters))
+    systems.push_back({spec, style});
   for (const auto& spec : o.styles) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -396,12 +380,7 @@ InferSummary run_infer(const InferOptions& o) {
   Progress bar("infer", static_cast<int64_t>(replies_planned * systems.size()), "reply");
   for (const auto& sys : systems) {
     torch::NoGradGuard no_grad;
-    auto model = nn::load_glm(o.model_dir, dtype, device);
-    if (!sys.adapter_dir.empty()) {
-      with_context("adapter " + sys.adapter_dir, [&] { return nn::load_adapter(*model, sys.adapter_dir); });
-      model->merge_adapters();
-    }
-    model->eval();
+    auto model = load_system(o.model_dir, sys, dtype, device);
     ensure_dir(fs::path(o.out_dir) / sanitize(sys.name));
     for (const auto& in : inputs) {
       for (const auto& target : targets_of(in)) {

@@ -14,7 +14,6 @@
 #include "symp/core/rng.h"
 #include "symp/io/jsonl.h"
 #include "symp/nn/glm.h"
-#include "symp/nn/lora.h"
 
 namespace symp::infer {
 namespace {
@@ -135,15 +134,7 @@ std::string run_probe(const ProbeOptions& o) {
   const auto& anchors = affect::AnchorSet::builtin().all();
   const size_t k = anchors.size();
 
-  std::vector<std::pair<std::string, std::string>> systems;  // name, adapter ("" = the base)
-  if (o.include_base || o.adapters.empty()) systems.push_back({o.base_name, ""});
-  for (const auto& a : o.adapters) {
-    const auto eq = a.find('=');
-    const std::string dir = eq == std::string::npos ? a : a.substr(eq + 1);
-    systems.push_back(
-        {eq == std::string::npos ? fs::path(dir).lexically_normal().filename().string() : a.substr(0, eq),
-         dir});
-  }
+  const auto systems = parse_systems(o.include_base, o.base_name, o.adapters);
   ensure_dir(o.out_dir);
   std::vector<Json> items;
   Json summary{{"encoded", o.encoded},
@@ -153,13 +144,10 @@ std::string run_probe(const ProbeOptions& o) {
                {"chance_mean_rank", (double(k) + 1) / 2}};
   Json per_system = Json::array();
   torch::NoGradGuard no_grad;
-  for (const auto& [name, adapter] : systems) {
-    auto model = nn::load_glm(o.model_dir, dtype, device);
-    if (!adapter.empty()) {
-      with_context("adapter " + adapter, [&] { return nn::load_adapter(*model, adapter); });
-      model->merge_adapters();
-    }
-    model->eval();
+  for (const auto& system : systems) {
+    const std::string& name = system.name;
+    const std::string& adapter = system.adapter_dir;
+    auto model = load_system(o.model_dir, system, dtype, device);
     Progress bar("probe " + name, static_cast<int64_t>(records.size()), "record");
     std::vector<double> margins;
     std::vector<std::vector<int>> confusion(k, std::vector<int>(k, 0));
