@@ -10,21 +10,20 @@
 namespace {
 
 struct ReportCli {
-  std::string recipe = "quickstart";
-  symp::report::QuickstartReportOptions quickstart;
+  std::string recipe = "quickstart";  // which recipe made the run
+  std::string run_dir, out_dir;       // --run, --out (the default depends on the recipe)
   symp::report::PaperReportOptions paper;
 };
 
 symp::cli::Runner setup(CLI::App& app) {
   auto o = std::make_shared<ReportCli>();
-  app.add_option("--run", o->quickstart.run_dir,
-                 "Run folder made by recipes/quickstart/run.sh or recipes/paper/run.sh")
+  app.add_option("--run", o->run_dir, "Run folder made by recipes/quickstart/run.sh or recipes/paper/run.sh")
       ->required();
   app.add_option("--recipe", o->recipe,
                  "Which recipe made the run: quickstart (report.md + report.html) or paper (tables.md, "
                  "tables.json, one CSV per table, figures)")
       ->capture_default_str();
-  app.add_option("--out", o->quickstart.out_dir,
+  app.add_option("--out", o->out_dir,
                  "Where the report goes (default: --run for quickstart, RUN/report for paper)");
   app.add_option("--figures", o->paper.figures,
                  "paper: the paper's figures to show beside symp's (default: data/paper/figures.json)");
@@ -34,16 +33,16 @@ symp::cli::Runner setup(CLI::App& app) {
       ->capture_default_str();
   return [o, &app](const symp::cli::GlobalOptions&) {
     if (o->recipe == "quickstart") {
-      o->quickstart.validate();
-      symp::cli::save_effective_config(
-          app, o->quickstart.out_dir.empty() ? o->quickstart.run_dir : o->quickstart.out_dir);
-      std::cout << symp::report::write_quickstart_report(o->quickstart) << "\n";
+      const symp::report::QuickstartReportOptions quickstart{o->run_dir, o->out_dir};
+      quickstart.validate();
+      symp::cli::save_effective_config(app, o->out_dir.empty() ? o->run_dir : o->out_dir);
+      std::cout << symp::report::write_quickstart_report(quickstart) << "\n";
       return 0;
     }
     if (o->recipe != "paper")
       throw symp::UsageError("--recipe: expected quickstart or paper, got '" + o->recipe + "'");
-    o->paper.run_dir = o->quickstart.run_dir;
-    o->paper.out_dir = o->quickstart.out_dir.empty() ? o->paper.run_dir + "/report" : o->quickstart.out_dir;
+    o->paper.run_dir = o->run_dir;
+    o->paper.out_dir = o->out_dir.empty() ? o->run_dir + "/report" : o->out_dir;
     o->paper.validate();
     symp::cli::save_effective_config(app, o->paper.out_dir);
     std::cout << symp::report::write_paper_report(o->paper) << "\n";

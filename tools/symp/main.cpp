@@ -10,6 +10,7 @@
 #include "command.h"
 #include "symp/core/build_info.h"
 #include "symp/core/error.h"
+#include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/process.h"
 #include "symp/io/toml_check.h"
@@ -171,16 +172,18 @@ namespace {
 // starting symp for each costs seconds). Prints "command K: OK" or "command K: refused" (after the error)
 // per command, K from 1; exits 0 when every command parses, 2 otherwise.
 int check_args_batch(const char* path) {
-  std::FILE* f = std::fopen(path, "rb");
-  if (!f) {
-    std::fprintf(stderr, "symp: error: --check-args-batch %s: cannot open\n", path);
+  std::string bytes;
+  try {
+    bytes = symp::read_text_file(path);
+  } catch (const symp::Error& e) {
+    std::fprintf(stderr, "symp: error: --check-args-batch %s\n", e.what());
     return 2;
   }
   std::vector<std::vector<std::string>> commands(1);
   std::string arg;
-  for (int c; (c = std::fgetc(f)) != EOF;) {
-    if (c != 0) {
-      arg += static_cast<char>(c);
+  for (const char c : bytes) {
+    if (c != '\0') {
+      arg += c;
     } else if (arg.empty()) {
       commands.emplace_back();
     } else {
@@ -188,7 +191,6 @@ int check_args_batch(const char* path) {
       arg.clear();
     }
   }
-  std::fclose(f);
   if (!commands.back().empty() || !arg.empty()) {
     std::fprintf(stderr,
                  "symp: error: --check-args-batch %s: the last command has no terminating empty argument\n",
