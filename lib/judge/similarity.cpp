@@ -59,7 +59,8 @@ io::Json DiversityResult::to_json() const {
              {"lexical_measure", "ROUGE-L F1, Porter stemming, mean of both directions"},
              {"text_source", text_source},
              {"filtered", filtered},
-             {"without_transcript", without_transcript}};
+             {"without_transcript", without_transcript},
+             {"lexical_by_query", lexical_by_query}};
   j["semantic"] = semantic ? stats_json(*semantic) : io::Json(nullptr);
   j["semantic_measure"] = semantic_measure;
   return j;
@@ -97,11 +98,13 @@ std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>
       groups[r.query].emplace(r.emotion, &r);
     }
     std::vector<std::string> cand, ref;
+    std::vector<const std::string*> pair_query;  // the query of each pair
     for (const auto& [query, by_emotion] : groups) {
       for (auto a = by_emotion.begin(); a != by_emotion.end(); ++a) {
         for (auto b = std::next(a); b != by_emotion.end(); ++b) {
           cand.push_back(a->second->spoken_text());
           ref.push_back(b->second->spoken_text());
+          pair_query.push_back(&query);
         }
       }
     }
@@ -119,6 +122,13 @@ std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>
       lexical.push_back(0.5 * (text::rouge_l_tokens(a, b).fmeasure + text::rouge_l_tokens(b, a).fmeasure));
     }
     d.lexical = stats_of(lexical);
+    std::map<std::string, std::pair<double, size_t>> by_query;  // sum, pairs
+    for (size_t k = 0; k < lexical.size(); ++k) {
+      auto& [sum, n] = by_query[*pair_query[k]];
+      sum += lexical[k];
+      ++n;
+    }
+    for (const auto& [query, sum_n] : by_query) d.lexical_by_query[query] = sum_n.first / double(sum_n.second);
     if (bertscore) {
       std::vector<double> f;
       for (const auto& s : text::bert_score(*bertscore, cand, ref)) f.push_back(s.f1);

@@ -80,12 +80,15 @@ double feature_value(const Features& f, const std::string& name) {
 }
 
 std::vector<EvalItem> load_manifest(const std::string& path, const std::string& system_override,
-                                    const affect::AnchorSet& anchors) {
+                                    const affect::AnchorSet& anchors, const std::string& split,
+                                    const std::string& partition) {
   const fs::path base = fs::path(path).parent_path();
   const std::string default_system = system_override.empty() ? manifest_system_name(path) : system_override;
   std::vector<EvalItem> items;
   io::for_each_jsonl(path, [&](const io::Json& r, size_t line) {
     const std::string where = fmt::format("{}:{}", path, line);
+    if (!split.empty() && first_string(r, {"split"}) != split) return;
+    if (!partition.empty() && first_string(r, {"partition"}) != partition) return;
     EvalItem item;
     auto id = r.find("id");
     if (id == r.end() || !(id->is_string() || id->is_number_integer()))
@@ -229,7 +232,7 @@ EvalResult run_eval(const EvalOptions& o) {
   o.validate();
   std::vector<EvalItem> items;
   for (const std::string& m : o.manifests) {
-    auto part = load_manifest(m, o.system, affect::AnchorSet::builtin());
+    auto part = load_manifest(m, o.system, affect::AnchorSet::builtin(), o.split, o.partition);
     log_info("eval-prosody", "{}: {} records", m, part.size());
     items.insert(items.end(), part.begin(), part.end());
   }

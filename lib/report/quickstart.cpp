@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "csv_table.h"
+#include "quickstart_metrics.h"
 #include "symp/affect/affect.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
@@ -125,6 +126,49 @@ std::string prosody_section(const fs::path& run) {
       "mean "
       "0.34/0.19.\n\n";
   return md;
+}
+
+// Section: report.json's criteria (issue 17) with the corpus ceiling beside the systems.
+std::string criteria_section(const Json& m) {
+  std::string md =
+      "## Does the condition work? (report.json)\n\n| figure | base | lora | corpus ceiling |\n|---|---|---|---|\n";
+  auto row = [&](const std::string& name, std::initializer_list<const char*> path, bool ceiling) {
+    std::vector<const char*> p(path);
+    auto get = [&](const char* system) {
+      std::vector<const char*> full{system};
+      full.insert(full.end(), p.begin(), p.end());
+      const Json* x = &m;
+      for (const char* k : full) {
+        if (!x->is_object() || !x->contains(k)) return std::string("-");
+        x = &(*x)[k];
+      }
+      return x->is_number() ? fmt3(x->get<double>()) : std::string("-");
+    };
+    md += fmt::format("| {} | {} | {} | {} |\n", name, get("base"), get("lora"),
+                      ceiling ? get("corpus_ceiling") : std::string(""));
+  };
+  row("condition probe accuracy (chance 0.083)", {"condition_probe", "accuracy"}, false);
+  row("condition probe margin (nats/token)", {"condition_probe", "margin_nats"}, false);
+  row("cross-emotion ROUGE-L (lower = more change)", {"cross_emotion", "rouge_l", "mean"}, true);
+  for (const char* f : {"f0_mean", "energy_mean"}) {
+    for (const char* t : {"valence", "arousal"}) {
+      const std::string name = fmt::format("Spearman {} vs {}", f, t);
+      row(name, {"prosody", f, t, "rho"}, true);
+    }
+  }
+  row("distinct-2", {"fluency", "distinct_2"}, false);
+  row("share of bigrams found in the corpus", {"fluency", "corpus_bigram_share"}, false);
+  const auto& d = m["lora_vs_base"]["rouge_l_difference"];
+  md += fmt::format("\nROUGE-L, lora minus base, paired by query: {} (95 % bootstrap interval {} to {}, {} queries).\n\n",
+                    d["mean"].is_number() ? fmt3(d["mean"].get<double>()) : "-",
+                    d["ci95"][0].is_number() ? fmt3(d["ci95"][0].get<double>()) : "-",
+                    d["ci95"][1].is_number() ? fmt3(d["ci95"][1].get<double>()) : "-", d.value("queries", 0));
+  md += "| criterion (issue 17) | value | target | holds |\n|---|---|---|---|\n";
+  for (const auto& c : m["criteria"])
+    md += fmt::format("| {} | {} | {} | {} |\n", c.value("criterion", ""),
+                      c["value"].is_number() ? fmt3(c["value"].get<double>()) : "-", c.value("target", ""),
+                      c.value("holds", false) ? "yes" : "**no**");
+  return md + "\n";
 }
 
 // Section: the teacher-forced condition probe (symp probe), one line per system.
@@ -315,6 +359,9 @@ std::string write_quickstart_report(const QuickstartReportOptions& options) {
       "condition "
       "(a stand-in for Sympatheia). The figures are what they are; docs/quickstart.md says what limits "
       "them.\n\n";
+  const Json metrics = quickstart_metrics(run);
+  io::write_json_atomic((out / "report.json").string(), metrics);
+  md += criteria_section(metrics);
   md += training_section(run, out);
   md += probe_section(run);
   md += prosody_section(run);

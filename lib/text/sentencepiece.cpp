@@ -73,6 +73,16 @@ const std::vector<std::string>& chat_special_tokens() {
   return tokens;
 }
 
+const std::vector<std::string>& condition_value_pieces() {
+  static const std::vector<std::string> pieces = [] {
+    // Written as affect::system_prompt writes a value ({:.2f}); -0.00 is what a tiny negative value gives.
+    std::vector<std::string> out{"-0.00"};
+    for (int k = -100; k <= 100; ++k) out.push_back(fmt::format("{:.2f}", k / 100.0));
+    return out;
+  }();
+  return pieces;
+}
+
 void SpmTrainOptions::validate() const {
   if (vocab_size < 300)
     throw UsageError(fmt::format("tokenizer: vocab_size must be >= 300, got {}", vocab_size));
@@ -107,9 +117,14 @@ void SpmTokenizer::train(const std::vector<std::string>& texts, int64_t audio_co
   ensure_dir(dir);
   std::string user_defined;
   for (const auto& s : chat_special_tokens()) user_defined += (user_defined.empty() ? "" : ",") + s;
+  if (options.condition_pieces)
+    for (const auto& s : condition_value_pieces()) user_defined += "," + s;
   const std::vector<std::pair<std::string, std::string>> args = {
       {"model_type", options.model_type},
-      {"vocab_size", std::to_string(options.vocab_size)},
+      // The condition's value pieces come on top of the requested size.
+      {"vocab_size", std::to_string(options.vocab_size + (options.condition_pieces
+                                                              ? int(condition_value_pieces().size())
+                                                              : 0))},
       {"hard_vocab_limit", "false"},  // small corpora get a smaller vocabulary instead of an error
       {"character_coverage", std::to_string(options.character_coverage)},
       {"input_sentence_size", std::to_string(options.max_sentences)},
@@ -139,6 +154,7 @@ void SpmTokenizer::train(const std::vector<std::string>& texts, int64_t audio_co
                      {"text_vocab_size", processor->piece_size()},
                      {"audio_offset", processor->piece_size()},
                      {"audio_codes", audio_codes},
+                     {"condition_pieces", options.condition_pieces},
                      {"special_tokens", io::Json::object()}};
   for (const auto& s : chat_special_tokens()) config["special_tokens"][s] = processor->piece_to_id(s);
   io::write_json_atomic((fs::path(dir) / kConfigFile).string(), config);

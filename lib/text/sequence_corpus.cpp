@@ -277,8 +277,12 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
              summary.over_max_length.size(), L.size(), options.sequence.max_length,
              summary.over_max_length.front());
   fs::remove(progress_path);
-  log_info("tokenize", "{} train + {} eval sequences; {} of {} emotional training records set to N/A",
-           summary.train, summary.eval, summary.na_records, summary.emotional_train);
+  if (options.sequence.condition_mode == "none")
+    log_info("tokenize", "{} train + {} eval sequences, every one with 'User emotion N/A' (--condition-mode none)",
+             summary.train, summary.eval);
+  else
+    log_info("tokenize", "{} train + {} eval sequences; {} of {} emotional training records set to N/A",
+             summary.train, summary.eval, summary.na_records, summary.emotional_train);
   return summary;
 }
 

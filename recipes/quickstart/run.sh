@@ -5,7 +5,7 @@
 #   -> infer both under all 12 emotions
 #   -> eval-prosody -> judge (lexical diversity, offline proxy judge) -> report.md + report.html
 # Usage: recipes/quickstart/run.sh [RUN_DIR] ; scale with QS_PER_EMOTION, QS_NEUTRAL, QS_EPOCHS, QS_LORA_EPOCHS,
-# QS_EVAL_QUERIES, QS_MAX_NEW_TOKENS, QS_TRAIN_THREADS (QS_SEED seeds every stage). Every stage is resumable: rerun the same
+# QS_EVAL_QUERIES, QS_SWEEP_QUERIES, QS_MAX_NEW_TOKENS, QS_TRAIN_THREADS (QS_SEED seeds every stage). Every stage is resumable: rerun the same
 # command after an interruption. tests/infer/test_quickstart.cpp runs it at CI scale (ctest -L quickstart).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,14 +13,15 @@ root=$(cd "$here/../.." && pwd)
 SYMP=${SYMP:-$root/build/tools/symp/symp}
 R=${1:-$root/runs/quickstart}
 per_emotion=${QS_PER_EMOTION:-40}
-neutral=${QS_NEUTRAL:-20}
+neutral=${QS_NEUTRAL:-40}         # 40 neutral queries: about 12 in the eval partition
 base_epochs=${QS_EPOCHS:-4}       # base eval loss 3.89 after 4 epochs, 3.74 after 6 (2026-11-26 run)
 lora_epochs=${QS_LORA_EPOCHS:-2}  # LoRA eval loss flat after ~2 epochs (3.70 at 2, 3.69 at 4)
 # The tiny model trains as fast on one torch thread as on two on a 2-core machine (bench_train_tiny with
 # OMP_WAIT_POLICY=PASSIVE, which symp sets: 5,581 vs 5,552 tokens/s), and one leaves the other core free.
 # QS_TRAIN_THREADS=0: all cores.
 train_threads=${QS_TRAIN_THREADS:-1}
-eval_queries=${QS_EVAL_QUERIES:-4}
+eval_queries=${QS_EVAL_QUERIES:-12}  # 12 queries x 12 emotions = 144 replies per system (issue 17)
+sweep_queries=${QS_SWEEP_QUERIES:-4}
 max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
 seed=${QS_SEED:-42}
 mkdir -p "$R"
@@ -70,7 +71,7 @@ stage "infer (eval neutral queries x 12 emotions, base and lora)" "$R/replies/su
 stage "infer (happy -> sad sweep)" "$R/sweep/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
-  --limit "$eval_queries" --interpolate happy,sad --t-sweep 0,0.25,0.5,0.75,1 --max-new-tokens "$max_new_tokens" --out "$R/sweep"
+  --limit "$sweep_queries" --interpolate happy,sad --t-sweep 0,0.25,0.5,0.75,1 --max-new-tokens "$max_new_tokens" --out "$R/sweep"
 
 stage "probe (is each eval reply most likely under its own anchor? base and lora)" "$R/probe/probe_summary.json" \
   "$SYMP" --seed "$seed" probe --model "$R/base/model" --include-base --adapter "lora=$R/lora/adapter" \
@@ -84,5 +85,12 @@ stage "eval-prosody" "$R/prosody/correlations.csv" prosody "$R/prosody" "$R/repl
 stage "eval-prosody (sweep)" "$R/sweep_prosody/features.csv" prosody "$R/sweep_prosody" "$R/sweep/responses.jsonl"
 stage "judge (lexical diversity + offline proxy judge)" "$R/judge/table.md" \
   "$SYMP" judge --responses "$R/replies/responses.jsonl" --proxy-corpus "$R/corpus/manifest.jsonl" --out "$R/judge"
+# The ceiling: what the corpus itself shows (its neutral-split reference replies, 12 target emotions per
+# query), so the report can say how much of the possible effect each system captured.
+stage "corpus ceiling (prosody of the neutral-split reference audio)" "$R/corpus_ceiling/prosody/correlations.csv" \
+  "$SYMP" eval-prosody --manifest "$R/corpus/manifest.jsonl" --split neutral --system corpus --no-plots \
+  --out "$R/corpus_ceiling/prosody"
+stage "corpus ceiling (cross-emotion similarity of the reference replies)" "$R/corpus_ceiling/judge/similarity.json" \
+  "$SYMP" judge --responses "corpus=$R/corpus/manifest.jsonl" --out "$R/corpus_ceiling/judge"
 "$SYMP" report --run "$R"
 echo "quickstart: open $R/report.md or $R/report.html" >&2

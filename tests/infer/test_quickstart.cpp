@@ -5,6 +5,8 @@
 
 #include <sys/wait.h>
 
+#include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "../test_util.h"
 #include "symp/core/fs.h"
@@ -27,7 +30,7 @@ TEST_CASE("quickstart: a CI-scale run writes the report and every reply", "[.][q
   const std::string cmd = "SYMP=" + std::string(SYMP_BINARY) +
                           " QS_PER_EMOTION=2 QS_NEUTRAL=2 QS_EPOCHS=1 QS_LORA_EPOCHS=1 QS_EVAL_QUERIES=" +
                           std::to_string(eval_queries) +
-                          " QS_MAX_NEW_TOKENS=30 bash " SYMP_SOURCE_DIR "/recipes/quickstart/run.sh " +
+                          " QS_SWEEP_QUERIES=1 QS_MAX_NEW_TOKENS=30 bash " SYMP_SOURCE_DIR "/recipes/quickstart/run.sh " +
                           run.string() + " > " + dir.file("log") + " 2>&1";
   const int status = std::system(cmd.c_str());
   {
@@ -75,6 +78,87 @@ TEST_CASE("quickstart: a CI-scale run writes the report and every reply", "[.][q
     CHECK(s.at("accuracy").get<double>() == Approx(double(right) / double(n)));
   }
   CHECK_THAT(symp::read_text_file(run / "report.md"), Catch::Contains("## Condition probe"));
+
+  // report.json (issue 17's contract): every field, recomputed here where the inputs allow.
+  const auto report = symp::io::read_json((run / "report.json").string());
+  auto words = [](const std::string& text) {  // lower-cased runs of letters and digits
+    std::vector<std::string> out;
+    std::string w;
+    for (char c : text + " ") {
+      if (std::isalnum(static_cast<unsigned char>(c))) {
+        w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      } else if (!w.empty()) {
+        out.push_back(w);
+        w.clear();
+      }
+    }
+    return out;
+  };
+  std::set<std::string> corpus_bigrams;
+  for (const auto& r : symp::io::read_jsonl((run / "corpus/manifest.jsonl").string())) {
+    const auto w = words(r.at("response_text").get<std::string>());
+    for (size_t k = 1; k < w.size(); ++k) corpus_bigrams.insert(w[k - 1] + " " + w[k]);
+  }
+  for (const char* system : {"base", "lora"}) {
+    INFO(system);
+    const auto& s = report.at(system);
+    double probe_accuracy = -1;
+    for (const auto& p : probe.at("systems"))
+      if (p.at("system") == system) probe_accuracy = p.at("accuracy").get<double>();
+    CHECK(s.at("condition_probe").at("accuracy").get<double>() == Approx(probe_accuracy));
+    CHECK(std::isfinite(s.at("condition_probe").at("margin_nats").get<double>()));
+    const auto& rouge = s.at("cross_emotion").at("rouge_l");
+    const double mean = rouge.at("mean").get<double>();
+    CHECK(mean >= 0.0);
+    CHECK(mean <= 1.0);
+    CHECK(rouge.at("queries").get<int>() == eval_queries);
+    CHECK(rouge.at("ci95").size() == 2);  // null with one query: an interval needs two
+    for (const char* feature :
+         {"f0_mean", "f0_std", "f0_range", "energy_mean", "energy_std", "rate", "centroid"}) {
+      for (const char* target : {"valence", "arousal"}) {
+        INFO(feature << " " << target);
+        const auto& c = s.at("prosody").at(feature).at(target);
+        CHECK(c.at("n").get<int>() <= 12 * eval_queries);
+        if (c.at("rho").is_number()) {
+          CHECK(std::abs(c.at("rho").get<double>()) <= 1.0);
+          CHECK(c.at("p").get<double>() >= 0.0);
+          CHECK(c.at("p").get<double>() <= 1.0);
+        }
+      }
+    }
+    // Fluency, recomputed from the replies and the corpus.
+    double distinct = 0;
+    size_t scored = 0, bigrams = 0, known = 0;
+    for (const auto& r : replies) {
+      if (r.at("system") != system) continue;
+      const auto w = words(r.at("response_text").get<std::string>());
+      if (w.size() < 2) continue;
+      std::set<std::string> unique;
+      for (size_t k = 1; k < w.size(); ++k) {
+        const std::string b = w[k - 1] + " " + w[k];
+        unique.insert(b);
+        known += corpus_bigrams.count(b);
+        ++bigrams;
+      }
+      distinct += double(unique.size()) / double(w.size() - 1);
+      ++scored;
+    }
+    if (scored > 0) {
+      CHECK(s.at("fluency").at("distinct_2").get<double>() == Approx(distinct / double(scored)));
+      CHECK(s.at("fluency").at("corpus_bigram_share").get<double>() == Approx(double(known) / double(bigrams)));
+    }
+  }
+  // The ceiling: the corpus's neutral-split references, every one measured.
+  size_t neutral_records = 0;
+  for (const auto& r : symp::io::read_jsonl((run / "corpus/manifest.jsonl").string()))
+    neutral_records += r.at("split") == "neutral";
+  const auto& ceiling = report.at("corpus_ceiling");
+  CHECK(ceiling.at("prosody").at("f0_mean").at("arousal").at("n").get<size_t>() == neutral_records);
+  const double ceiling_rouge = ceiling.at("cross_emotion").at("rouge_l").at("mean").get<double>();
+  CHECK(ceiling_rouge > 0.0);
+  CHECK(ceiling_rouge < 1.0);
+  CHECK(report.at("criteria").size() == 8);
+  CHECK_THAT(symp::read_text_file(run / "report.md"), Catch::Contains("## Does the condition work?"));
   // The report links the replies it found.
   std::ifstream html(run / "report.html");
   std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());

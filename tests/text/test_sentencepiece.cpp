@@ -7,6 +7,7 @@
 
 #include "../test_util.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -75,6 +76,36 @@ TEST_CASE("text: SentencePiece tokenizer round-trips text exactly with non-ASCII
         "<|assistant|>\nThat sounds good!\n<|audio_5|><|audio_6|><|user|>", "a<|audio_x|>b<|audio_|>"}) {
     CHECK(tok.decode(tok.encode(s)) == s);
   }
+}
+
+TEST_CASE("text: the VA condition's values are one piece each, and the old digit pieces on request") {
+  const auto& tok = trained();  // condition_pieces on (the default)
+  const auto& pieces = text::condition_value_pieces();
+  CHECK(pieces.size() == 202);
+  CHECK(std::set<std::string>(pieces.begin(), pieces.end()).size() == 202);
+  for (const char* v : {"-1.00", "-0.85", "-0.00", "0.00", "0.05", "0.35", "1.00"}) {
+    INFO(v);
+    CHECK(tok.encode(v).size() == 1);
+  }
+  const std::string prompt = "Please respond in English. User emotion (valence=0.85, arousal=-0.35)";
+  const auto ids = tok.encode(prompt);
+  CHECK(tok.decode(ids) == prompt);
+  const auto v = tok.encode("0.85"), a = tok.encode("-0.35");
+  CHECK(std::search(ids.begin(), ids.end(), v.begin(), v.end()) != ids.end());
+  CHECK(std::search(ids.begin(), ids.end(), a.begin(), a.end()) != ids.end());
+  CHECK(tok.encode("-0.35") != tok.encode("0.35"));
+
+  // Without them SentencePiece splits the digits: "0.85" takes at least three pieces.
+  symp::test::ScratchDir scratch("sentencepiece_digits");
+  text::SpmTrainOptions options;
+  options.vocab_size = 400;
+  options.threads = 1;
+  options.condition_pieces = false;
+  text::SpmTokenizer::train({"User emotion (valence=0.85, arousal=-0.35) and more text here."}, 8, options,
+                            (scratch.path() / "tok").string());
+  const auto plain = text::SpmTokenizer::load((scratch.path() / "tok").string());
+  CHECK(plain.encode("0.85").size() >= 3);
+  CHECK(plain.decode(plain.encode(prompt)) == prompt);
 }
 
 TEST_CASE("text: SentencePiece tokenizer refuses a foreign tokenizer folder") {

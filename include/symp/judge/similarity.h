@@ -8,6 +8,7 @@
 // directions (the reference's measure); semantic = BERTScore F1 (the reference's, with
 // distilbert-base-uncased, no idf, no rescaling) or the cosine of sentence embeddings (MiniLM), as chosen.
 // Texts are Response::spoken_text(): the ASR transcript when present, else the model's own text.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct DiversityResult {
   std::string text_source;            // "transcripts", "model text" or "transcripts and model text"
   size_t filtered = 0;                // replies with a transcript left out by the reference's filters
   size_t without_transcript = 0;      // replies left out for having no transcript when others have one
+  std::map<std::string, double> lexical_by_query;  // query -> mean ROUGE-L over its pairs (for intervals)
   io::Json to_json() const;
 };
 

@@ -28,6 +28,8 @@ struct EvalOptions {
   int permutations = 0;                // permutation p-values from this many shuffles; 0 = none
   uint64_t seed = 42;                  // seeds the permutations
   bool plots = true;                   // write the PNG scatter plots
+  std::string split;                   // keep only manifest records whose 'split' is this ("" = all)
+  std::string partition;               // keep only manifest records whose 'partition' is this ("" = all)
   void validate() const;               // UsageError naming the bad field
 };
 
@@ -69,9 +71,11 @@ double feature_value(const Features& f, const std::string& name);
 // folder; text: `response_text` or `text`; target: `requested_valence` + `requested_arousal` (infer's
 // condition before VA noise), else `valence` + `arousal`, else `emotion` resolved through `anchors` (null
 // counts as absent; a record without any target is measured but not correlated). InputError
-// "path:line: ..." for a line without an id; other record problems go to item.error.
+// "path:line: ..." for a line without an id; other record problems go to item.error. A non-empty `split`
+// or `partition` keeps only the records whose field of that name equals it.
 std::vector<EvalItem> load_manifest(const std::string& path, const std::string& system_override,
-                                    const affect::AnchorSet& anchors);
+                                    const affect::AnchorSet& anchors, const std::string& split = "",
+                                    const std::string& partition = "");
 // Files and folders to items (no target); folders are searched recursively for known audio extensions.
 std::vector<EvalItem> collect_audio(const std::vector<std::string>& paths, const std::string& system);
 

@@ -22,6 +22,8 @@ namespace symp::text {
 // The special tokens every symp tokenizer knows, each one id: GLM-4's chat roles and audio brackets,
 // its prompt prefix, and the newline that separates the parts of a record.
 const std::vector<std::string>& chat_special_tokens();
+// "-0.00", "-1.00", "-0.99", ..., "1.00": the pieces of SpmTrainOptions::condition_pieces.
+const std::vector<std::string>& condition_value_pieces();
 
 struct SpmTrainOptions {
   int vocab_size = 4000;               // text pieces including specials and byte fallback (a soft limit)
@@ -30,6 +32,10 @@ struct SpmTrainOptions {
   int max_sentences = 2000000;         // sentences sampled for training (SentencePiece's input_sentence_size)
   uint64_t seed = 42;                  // SentencePiece's sampling seed
   int threads = 2;                     // training threads
+  // One piece per two-decimal value in [-1, 1] ("-1.00" ... "1.00", and "-0.00"), so the VA condition's
+  // numbers are two ids instead of a digit conjunction; the prompt's text is unchanged. They come on top
+  // of vocab_size.
+  bool condition_pieces = true;
   void validate() const;               // UsageError naming the field
 };
 
