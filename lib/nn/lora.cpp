@@ -22,6 +22,11 @@ void LoraConfig::validate() const {
   if (!(dropout >= 0 && dropout < 1))
     throw UsageError(fmt::format("lora: dropout = {} must be in [0, 1)", dropout));
   if (targets.empty()) throw UsageError("lora: targets is empty");
+  for (const auto& m : modules_to_save) {
+    if (m != "word_embeddings" && m != "embed_tokens")
+      throw UsageError("lora: modules_to_save '" + m +
+                       "': only the input embedding (word_embeddings or embed_tokens) is supported");
+  }
 }
 
 double LoraConfig::scale() const {
@@ -92,6 +97,11 @@ void LoraLinearImpl::unmerge() {
 namespace {
 
 const std::string kPrefix = "base_model.model.";
+
+// The input embedding's module name in the checkpoint's layout (the adapter's key is kPrefix + it + ".weight").
+std::string embedding_module(GlmLayout layout) {
+  return layout == GlmLayout::ChatGlm ? "transformer.embedding.word_embeddings" : "model.embed_tokens";
+}
 
 // One PEFT module that holds a row block of a symp linear layer: the fused query_key_value of the ChatGLM
 // layout is q_proj, k_proj and v_proj in transformers' layout.
@@ -181,6 +191,11 @@ int attach_lora(GlmModelImpl& model, const LoraConfig& config) {
     throw UsageError(
         fmt::format("lora: targets {} match no linear layer of the model", fmt::join(config.targets, ",")));
   }
+  if (!config.modules_to_save.empty()) {
+    if (model.embedding_weight().scalar_type() != torch::kFloat32)
+      throw UsageError("lora: modules_to_save trains the embedding in full; use --dtype float32");
+    model.embedding_weight().set_requires_grad(true);
+  }
   return attached;
 }
 
@@ -207,8 +222,15 @@ LoraConfig read_lora_config(const std::string& path) {
   for (const char* field : {"rank_pattern", "alpha_pattern"}) {
     if (json.contains(field) && !json[field].is_null() && !json[field].empty()) refuse(field);
   }
-  for (const char* field : {"modules_to_save", "layers_to_transform", "target_parameters"}) {
+  for (const char* field : {"layers_to_transform", "target_parameters"}) {
     if (json.contains(field) && !json[field].is_null() && !json[field].empty()) refuse(field);
+  }
+  if (json.contains("modules_to_save") && !json["modules_to_save"].is_null()) {
+    if (!json["modules_to_save"].is_array()) refuse("modules_to_save");
+    for (const auto& m : json["modules_to_save"]) {
+      if (!m.is_string() || (m != "word_embeddings" && m != "embed_tokens")) refuse("modules_to_save");
+      config.modules_to_save.push_back(m.get<std::string>());
+    }
   }
   try {
     config.validate();
@@ -268,6 +290,17 @@ LoraConfig load_adapter(GlmModelImpl& model, const std::string& dir) {
       }
       for (const auto& part : parts) linear->block_rows.push_back(part.rows);
     }
+    if (!config.modules_to_save.empty()) {  // the embedding trained in full replaces the base's
+      const std::string key = kPrefix + embedding_module(model.config().layout) + ".weight";
+      if (!tensors.contains(key))
+        throw InputError(fmt::format("{}: missing tensor '{}' (modules_to_save)", file, key));
+      auto e = to_tensor(tensors.get(key), model.embedding_weight().scalar_type());
+      if (e.sizes() != model.embedding_weight().sizes())
+        throw InputError(fmt::format("{}: '{}' {} does not fit the model's embedding {}", file, key,
+                                     shape_string(e.sizes()), shape_string(model.embedding_weight().sizes())));
+      model.embedding_weight().copy_(e);
+      used.insert(key);
+    }
     for (const auto& t : config.targets) {
       if (!matched_targets.count(t)) {
         throw InputError(
@@ -311,6 +344,12 @@ void save_adapter(GlmModelImpl& model, const LoraConfig& config, const std::stri
     }
   }
   if (tensors.empty()) throw UsageError("lora: the model has no adapters to save");
+  std::vector<std::string> modules_to_save;
+  if (!config.modules_to_save.empty()) {
+    const std::string module = embedding_module(model.config().layout);
+    tensors[kPrefix + module + ".weight"] = model.embedding_weight().detach().contiguous();
+    modules_to_save.push_back(module.substr(module.rfind('.') + 1));
+  }
   ensure_dir(dir);
   save_tensors((fs::path(dir) / "adapter_model.safetensors").string(), tensors, {{"format", "pt"}});
   io::Json json;
@@ -326,7 +365,7 @@ void save_adapter(GlmModelImpl& model, const LoraConfig& config, const std::stri
   json["use_dora"] = false;
   json["inference_mode"] = true;
   json["init_lora_weights"] = true;
-  json["modules_to_save"] = nullptr;
+  json["modules_to_save"] = modules_to_save.empty() ? io::Json(nullptr) : io::Json(modules_to_save);
   json["layers_to_transform"] = nullptr;
   json["rank_pattern"] = io::Json::object();
   json["alpha_pattern"] = io::Json::object();

@@ -191,3 +191,66 @@ TEST_CASE("nn: LoRA loading rejects adapters for another architecture, bad shape
   expect("glm_chatglm", dir.string(), "adapter_model.safetensors");
   fs::remove_all(dir);
 }
+
+TEST_CASE("nn: LoRA with modules_to_save trains the input embedding and carries it in the adapter",
+          "[nn][lora]") {
+  auto dir = scratch("modules_to_save");
+  for (const std::string base : {"glm_chatglm", "glm_hf"}) {
+    INFO(base);
+    auto model = symp::nn::load_glm(kFixtures + base);
+    model->eval();
+    const auto original = model->embedding_weight().clone();
+    symp::nn::LoraConfig config;
+    config.rank = 2;
+    config.modules_to_save = {"word_embeddings"};
+    symp::nn::attach_lora(*model, config);
+    CHECK(model->embedding_weight().requires_grad());
+    // One step of plain gradient descent on the embedding: only the rows of the ids used move.
+    const auto ids = fixture_ids();
+    model->forward(ids).to(torch::kFloat32).logsumexp(-1).mean().backward();
+    const auto grad = model->embedding_weight().grad();
+    REQUIRE(grad.defined());
+    {
+      torch::NoGradGuard no_grad;
+      model->embedding_weight().sub_(grad * 10.0);
+    }
+    const auto used = std::get<0>(at::_unique(ids.flatten()));
+    CHECK(!torch::equal(model->embedding_weight().index_select(0, used), original.index_select(0, used)));
+    torch::NoGradGuard no_grad;
+    const auto want = model->forward(ids);
+    CHECK(relative_error(want, symp::nn::load_glm(kFixtures + base)->forward(ids)) > 1e-4);
+
+    symp::nn::save_adapter(*model, config, (dir / base).string(), base);
+    const auto json = symp::io::read_json((dir / base / "adapter_config.json").string());
+    const std::string module = base == "glm_hf" ? "embed_tokens" : "word_embeddings";
+    CHECK(json["modules_to_save"] == symp::io::Json::array({module}));
+    const auto tensors = symp::nn::load_tensors((dir / base / "adapter_model.safetensors").string());
+    const std::string key = base == "glm_hf" ? "base_model.model.model.embed_tokens.weight"
+                                             : "base_model.model.transformer.embedding.word_embeddings.weight";
+    REQUIRE(tensors.count(key) == 1);
+    CHECK(torch::equal(tensors.at(key), model->embedding_weight()));
+
+    auto fresh = symp::nn::load_glm(kFixtures + base);
+    fresh->eval();
+    const auto read = symp::nn::load_adapter(*fresh, (dir / base).string());
+    CHECK(read.modules_to_save == std::vector<std::string>{module});
+    CHECK(torch::equal(fresh->embedding_weight(), model->embedding_weight()));
+    CHECK(relative_error(fresh->forward(ids), want) <= 1e-5);
+
+    // The embedding's tensor is required, and must fit.
+    auto config_json = json;
+    auto without = tensors;
+    without.erase(key);
+    symp::nn::save_tensors((dir / base / "adapter_model.safetensors").string(), without);
+    auto again = symp::nn::load_glm(kFixtures + base);
+    CHECK_THROWS_WITH(symp::nn::load_adapter(*again, (dir / base).string()), Catch::Contains(key));
+    // Other modules_to_save are refused by name.
+    config_json["modules_to_save"] = symp::io::Json::array({"lm_head"});
+    symp::io::write_json_atomic((dir / base / "adapter_config.json").string(), config_json);
+    CHECK_THROWS_WITH(symp::nn::load_adapter(*again, (dir / base).string()), Catch::Contains("modules_to_save"));
+  }
+  symp::nn::LoraConfig bad;
+  bad.modules_to_save = {"output_layer"};
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("only the input embedding"));
+  fs::remove_all(dir);
+}

@@ -30,6 +30,9 @@ static symp::cli::Runner setup(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_flag("--rslora", o->lora_config.use_rslora, "Scale by alpha / sqrt(r) (rsLoRA)");
+  app.add_option("--lora-modules-to-save", o->lora_config.modules_to_save,
+                 "Modules trained in full and saved in the adapter, as PEFT's modules_to_save: only "
+                 "word_embeddings (the input embedding), so ids the base never saw get learned vectors");
   app.add_option("--lr", o->lr, "Peak learning rate")->capture_default_str();
   app.add_option("--beta1", o->beta1, "AdamW beta1")->capture_default_str();
   app.add_option("--beta2", o->beta2, "AdamW beta2")->capture_default_str();

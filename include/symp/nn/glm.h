@@ -78,6 +78,8 @@ class GlmModelImpl : public torch::nn::Module {
   torch::Tensor output_logits(const torch::Tensor& hidden);
 
   const GlmConfig& config() const { return config_; }
+  // The input embedding [vocab, hidden] (LoRA's modules_to_save trains and replaces it).
+  torch::Tensor& embedding_weight() { return embedding_weight_; }
   // Random weights as GLM is initialised: normal(0, std) matrices, unit norms, zero biases.
   void init_weights(uint64_t seed, double std = 0.02);
   // Every linear layer with its ChatGLM name ("transformer.encoder.layers.0.self_attention.dense").

@@ -60,7 +60,9 @@ int attach_lora(GlmModelImpl& model, const LoraConfig& config);
 
 // Reads a PEFT adapter written for either layout and attaches it. InputError naming the file and key for
 // a missing, unexpected or mis-shaped tensor, a target that matches no module, or an option PEFT has
-// that symp does not implement (DoRA, rank/alpha patterns, bias training, modules_to_save).
+// that symp does not implement (DoRA, rank/alpha patterns, bias training, modules_to_save other than the
+// input embedding). An adapter with modules_to_save replaces the model's embedding with its own: load it
+// into a freshly loaded model (remove_adapters() does not restore the base's embedding).
 LoraConfig load_adapter(GlmModelImpl& model, const std::string& dir);
 // Writes the attached adapters in PEFT's format, under the layout the base model was loaded from.
 void save_adapter(GlmModelImpl& model, const LoraConfig& config, const std::string& dir,

@@ -14,6 +14,10 @@ struct LoraConfig {
   // Module-name suffixes matched as PEFT does (the whole name or after a '.'), in ChatGLM names; for a
   // transformers-layout model they are translated (query_key_value -> q_proj, k_proj, v_proj, ...).
   std::vector<std::string> targets = {"query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"};
+  // PEFT's modules_to_save: modules trained in full and saved whole in the adapter. Only the input
+  // embedding is supported ("word_embeddings", or "embed_tokens" as transformers names it): it lets an
+  // adapter learn ids the base never saw in its input (the VA condition's pieces). Empty = none.
+  std::vector<std::string> modules_to_save;
 
   void validate() const;  // UsageError naming the field and value
   double scale() const;
