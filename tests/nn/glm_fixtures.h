@@ -1,5 +1,5 @@
 #pragma once
-// Fixture access shared by the GLM and LoRA tests: the reference ids and logits of ../shared/fixtures/.
+// Fixture access shared by the GLM and LoRA tests: the reference ids and logits of tests/fixtures/.
 #include <filesystem>
 #include <string>
 #include <vector>

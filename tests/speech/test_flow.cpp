@@ -1,4 +1,4 @@
-// Flow-matching decoder against the official code's outputs (../shared/fixtures/flow).
+// Flow-matching decoder against the official code's outputs (tests/fixtures/flow).
 #include <catch2/catch.hpp>
 
 #include <fstream>

@@ -1,4 +1,4 @@
-// HiFT vocoder against the official code's outputs (../shared/fixtures/hift).
+// HiFT vocoder against the official code's outputs (tests/fixtures/hift).
 #include <catch2/catch.hpp>
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// WhisperVQ against the official modeling code's outputs (../shared/fixtures/whisper_vq).
+// WhisperVQ against the official modeling code's outputs (tests/fixtures/whisper_vq).
 #include <catch2/catch.hpp>
 
 #include <filesystem>
