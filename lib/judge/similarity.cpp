@@ -128,7 +128,8 @@ std::vector<DiversityResult> cross_emotion_diversity(const std::vector<Response>
       sum += lexical[k];
       ++n;
     }
-    for (const auto& [query, sum_n] : by_query) d.lexical_by_query[query] = sum_n.first / double(sum_n.second);
+    for (const auto& [query, sum_n] : by_query)
+      d.lexical_by_query[query] = sum_n.first / double(sum_n.second);
     if (bertscore) {
       std::vector<double> f;
       for (const auto& s : text::bert_score(*bertscore, cand, ref)) f.push_back(s.f1);

@@ -98,7 +98,8 @@ namespace {
 
 const std::string kPrefix = "base_model.model.";
 
-// The input embedding's module name in the checkpoint's layout (the adapter's key is kPrefix + it + ".weight").
+// The input embedding's module name in the checkpoint's layout (the adapter's key is kPrefix + it +
+// ".weight").
 std::string embedding_module(GlmLayout layout) {
   return layout == GlmLayout::ChatGlm ? "transformer.embedding.word_embeddings" : "model.embed_tokens";
 }
@@ -297,7 +298,8 @@ LoraConfig load_adapter(GlmModelImpl& model, const std::string& dir) {
       auto e = to_tensor(tensors.get(key), model.embedding_weight().scalar_type());
       if (e.sizes() != model.embedding_weight().sizes())
         throw InputError(fmt::format("{}: '{}' {} does not fit the model's embedding {}", file, key,
-                                     shape_string(e.sizes()), shape_string(model.embedding_weight().sizes())));
+                                     shape_string(e.sizes()),
+                                     shape_string(model.embedding_weight().sizes())));
       model.embedding_weight().copy_(e);
       used.insert(key);
     }

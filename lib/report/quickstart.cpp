@@ -131,18 +131,12 @@ std::string prosody_section(const fs::path& run) {
 // Section: report.json's criteria (issue 17) with the corpus ceiling beside the systems.
 std::string criteria_section(const Json& m) {
   std::string md =
-      "## Does the condition work? (report.json)\n\n| figure | base | lora | corpus ceiling |\n|---|---|---|---|\n";
+      "## Does the condition work? (report.json)\n\n| figure | base | lora | corpus ceiling "
+      "|\n|---|---|---|---|\n";
   auto row = [&](const std::string& name, std::initializer_list<const char*> path, bool ceiling) {
-    std::vector<const char*> p(path);
     auto get = [&](const char* system) {
-      std::vector<const char*> full{system};
-      full.insert(full.end(), p.begin(), p.end());
-      const Json* x = &m;
-      for (const char* k : full) {
-        if (!x->is_object() || !x->contains(k)) return std::string("-");
-        x = &(*x)[k];
-      }
-      return x->is_number() ? fmt3(x->get<double>()) : std::string("-");
+      const auto it = m.find(system);
+      return fmt3(it == m.end() ? NAN : json_number_at(*it, path));
     };
     md += fmt::format("| {} | {} | {} | {} |\n", name, get("base"), get("lora"),
                       ceiling ? get("corpus_ceiling") : std::string(""));
@@ -158,16 +152,15 @@ std::string criteria_section(const Json& m) {
   }
   row("distinct-2", {"fluency", "distinct_2"}, false);
   row("share of bigrams found in the corpus", {"fluency", "corpus_bigram_share"}, false);
+  auto number = [](const Json& x) { return x.is_number() ? x.get<double>() : NAN; };
   const auto& d = m["lora_vs_base"]["rouge_l_difference"];
-  md += fmt::format("\nROUGE-L, lora minus base, paired by query: {} (95 % bootstrap interval {} to {}, {} queries).\n\n",
-                    d["mean"].is_number() ? fmt3(d["mean"].get<double>()) : "-",
-                    d["ci95"][0].is_number() ? fmt3(d["ci95"][0].get<double>()) : "-",
-                    d["ci95"][1].is_number() ? fmt3(d["ci95"][1].get<double>()) : "-", d.value("queries", 0));
+  md += fmt::format(
+      "\nROUGE-L, lora minus base, paired by query: {} (95 % bootstrap interval {} to {}, {} queries).\n\n",
+      fmt3(number(d["mean"])), fmt3(number(d["ci95"][0])), fmt3(number(d["ci95"][1])), d.value("queries", 0));
   md += "| criterion (issue 17) | value | target | holds |\n|---|---|---|---|\n";
   for (const auto& c : m["criteria"])
-    md += fmt::format("| {} | {} | {} | {} |\n", c.value("criterion", ""),
-                      c["value"].is_number() ? fmt3(c["value"].get<double>()) : "-", c.value("target", ""),
-                      c.value("holds", false) ? "yes" : "**no**");
+    md += fmt::format("| {} | {} | {} | {} |\n", c.value("criterion", ""), fmt3(number(c["value"])),
+                      c.value("target", ""), c.value("holds", false) ? "yes" : "**no**");
   return md + "\n";
 }
 

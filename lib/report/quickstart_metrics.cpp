@@ -102,17 +102,10 @@ Json fluency_block(const std::vector<std::string>& replies, const std::set<std::
           {"replies_with_bigrams", scored}};
 }
 
-double at(const Json& j, std::initializer_list<const char*> path) {
-  const Json* x = &j;
-  for (const char* k : path) {
-    if (!x->is_object() || !x->contains(k)) return NAN;
-    x = &(*x)[k];
-  }
-  return x->is_number() ? x->get<double>() : NAN;
-}
-
 Json criterion(const std::string& name, double value, const std::string& target, bool holds) {
-  return {{"criterion", name}, {"value", number_or_null(value)}, {"target", target},
+  return {{"criterion", name},
+          {"value", number_or_null(value)},
+          {"target", target},
           {"holds", std::isfinite(value) && holds}};
 }
 
@@ -132,6 +125,15 @@ std::pair<double, double> bootstrap_mean_ci95(const std::vector<double>& values,
   std::sort(means.begin(), means.end());
   auto q = [&](double p) { return means[static_cast<size_t>(std::lround(p * double(means.size() - 1)))]; };
   return {q(0.025), q(0.975)};
+}
+
+double json_number_at(const io::Json& j, std::initializer_list<const char*> path) {
+  const Json* x = &j;
+  for (const char* k : path) {
+    if (!x->is_object() || !x->contains(k)) return NAN;
+    x = &(*x)[k];
+  }
+  return x->is_number() ? x->get<double>() : NAN;
 }
 
 std::vector<std::string> word_bigrams(const std::string& text) {
@@ -158,13 +160,12 @@ io::Json quickstart_metrics(const fs::path& run) {
   Json out{{"format", "symp-quickstart-report"}, {"version", 1}};
   std::map<std::string, std::map<std::string, double>> rouge_by_query;
   for (const std::string system : {"base", "lora"}) {
-    out[system] = {
-        {"condition_probe", probe_block(run / "probe" / "probe_summary.json", system)},
-        {"cross_emotion",
-         {{"rouge_l", rouge_block(similarity_of(run / "judge" / "similarity.json", system),
-                                  &rouge_by_query[system])}}},
-        {"prosody", prosody_block(run / "prosody" / "correlations.csv", system)},
-        {"fluency", fluency_block(replies[system], corpus_bigrams)}};
+    out[system] = {{"condition_probe", probe_block(run / "probe" / "probe_summary.json", system)},
+                   {"cross_emotion",
+                    {{"rouge_l", rouge_block(similarity_of(run / "judge" / "similarity.json", system),
+                                             &rouge_by_query[system])}}},
+                   {"prosody", prosody_block(run / "prosody" / "correlations.csv", system)},
+                   {"fluency", fluency_block(replies[system], corpus_bigrams)}};
   }
   out["corpus_ceiling"] = {
       {"source", "the corpus's neutral-split reference replies and their audio (corpus_ceiling/)"},
@@ -185,31 +186,33 @@ io::Json quickstart_metrics(const fs::path& run) {
     for (double d : diff) diff_mean += d / double(diff.size());
   }
   const auto diff_ci = bootstrap_mean_ci95(diff);
-  const double base_rouge = at(out, {"base", "cross_emotion", "rouge_l", "mean"});
-  const double lora_rouge = at(out, {"lora", "cross_emotion", "rouge_l", "mean"});
-  out["lora_vs_base"] = {{"rouge_l_difference",
-                          {{"mean", number_or_null(diff_mean)}, {"ci95", interval(diff_ci)}, {"queries", diff.size()}}},
-                         {"rouge_l_ratio", number_or_null(lora_rouge / base_rouge)}};
+  const double base_rouge = json_number_at(out, {"base", "cross_emotion", "rouge_l", "mean"});
+  const double lora_rouge = json_number_at(out, {"lora", "cross_emotion", "rouge_l", "mean"});
+  const double rouge_ratio = lora_rouge / base_rouge;
+  out["lora_vs_base"] = {
+      {"rouge_l_difference",
+       {{"mean", number_or_null(diff_mean)}, {"ci95", interval(diff_ci)}, {"queries", diff.size()}}},
+      {"rouge_l_ratio", number_or_null(rouge_ratio)}};
 
   // Issue 17's criteria, measured (not asserted): each with its value and whether it holds.
   Json criteria = Json::array();
-  const double d2 = at(out, {"lora", "fluency", "distinct_2"});
+  const double d2 = json_number_at(out, {"lora", "fluency", "distinct_2"});
   criteria.push_back(criterion("lora distinct-2", d2, ">= 0.9", d2 >= 0.9));
-  const double share = at(out, {"lora", "fluency", "corpus_bigram_share"});
+  const double share = json_number_at(out, {"lora", "fluency", "corpus_bigram_share"});
   criteria.push_back(criterion("lora bigrams found in the corpus", share, ">= 0.9", share >= 0.9));
-  const double acc_l = at(out, {"lora", "condition_probe", "accuracy"});
-  const double acc_b = at(out, {"base", "condition_probe", "accuracy"});
+  const double acc_l = json_number_at(out, {"lora", "condition_probe", "accuracy"});
+  const double acc_b = json_number_at(out, {"base", "condition_probe", "accuracy"});
   criteria.push_back(criterion("lora probe accuracy", acc_l, ">= 0.8", acc_l >= 0.8));
   criteria.push_back(criterion("base probe accuracy", acc_b, "<= 0.2", acc_b <= 0.2));
-  criteria.push_back(criterion("cross-emotion ROUGE-L, lora / base", lora_rouge / base_rouge, "<= 0.75",
-                               lora_rouge / base_rouge <= 0.75));
+  criteria.push_back(
+      criterion("cross-emotion ROUGE-L, lora / base", rouge_ratio, "<= 0.75", rouge_ratio <= 0.75));
   criteria.push_back(criterion("ROUGE-L difference lora - base, upper end of the 95 % interval",
                                diff_ci.second, "< 0", diff_ci.second < 0));
   for (const char* feature : {"f0_mean", "energy_mean"}) {
-    const double rho = at(out, {"lora", "prosody", feature, "arousal", "rho"});
-    const double p = at(out, {"lora", "prosody", feature, "arousal", "p"});
-    const double n = at(out, {"lora", "prosody", feature, "arousal", "n"});
-    const double base_rho = at(out, {"base", "prosody", feature, "arousal", "rho"});
+    const double rho = json_number_at(out, {"lora", "prosody", feature, "arousal", "rho"});
+    const double p = json_number_at(out, {"lora", "prosody", feature, "arousal", "p"});
+    const double n = json_number_at(out, {"lora", "prosody", feature, "arousal", "n"});
+    const double base_rho = json_number_at(out, {"base", "prosody", feature, "arousal", "rho"});
     criteria.push_back(criterion(fmt::format("lora Spearman({}, arousal)", feature), rho,
                                  ">= 0.3, p < 0.01, n >= 144, above the base's",
                                  rho >= 0.3 && p < 0.01 && n >= 144 && rho > base_rho));

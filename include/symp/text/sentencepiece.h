@@ -36,7 +36,7 @@ struct SpmTrainOptions {
   // numbers are two ids instead of a digit conjunction; the prompt's text is unchanged. They come on top
   // of vocab_size.
   bool condition_pieces = true;
-  void validate() const;               // UsageError naming the field
+  void validate() const;  // UsageError naming the field
 };
 
 class SpmTokenizer : public ChatTokenizer {
