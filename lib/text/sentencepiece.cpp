@@ -122,9 +122,8 @@ void SpmTokenizer::train(const std::vector<std::string>& texts, int64_t audio_co
   const std::vector<std::pair<std::string, std::string>> args = {
       {"model_type", options.model_type},
       // The condition's value pieces come on top of the requested size.
-      {"vocab_size", std::to_string(options.vocab_size + (options.condition_pieces
-                                                              ? int(condition_value_pieces().size())
-                                                              : 0))},
+      {"vocab_size", std::to_string(options.vocab_size +
+                                    (options.condition_pieces ? int(condition_value_pieces().size()) : 0))},
       {"hard_vocab_limit", "false"},  // small corpora get a smaller vocabulary instead of an error
       {"character_coverage", std::to_string(options.character_coverage)},
       {"input_sentence_size", std::to_string(options.max_sentences)},

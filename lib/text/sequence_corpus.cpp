@@ -278,7 +278,8 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
              summary.over_max_length.front());
   fs::remove(progress_path);
   if (options.sequence.condition_mode == "none")
-    log_info("tokenize", "{} train + {} eval sequences, every one with 'User emotion N/A' (--condition-mode none)",
+    log_info("tokenize",
+             "{} train + {} eval sequences, every one with 'User emotion N/A' (--condition-mode none)",
              summary.train, summary.eval);
   else
     log_info("tokenize", "{} train + {} eval sequences; {} of {} emotional training records set to N/A",

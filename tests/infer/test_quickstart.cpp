@@ -30,7 +30,8 @@ TEST_CASE("quickstart: a CI-scale run writes the report and every reply", "[.][q
   const std::string cmd = "SYMP=" + std::string(SYMP_BINARY) +
                           " QS_PER_EMOTION=2 QS_NEUTRAL=2 QS_EPOCHS=1 QS_LORA_EPOCHS=1 QS_EVAL_QUERIES=" +
                           std::to_string(eval_queries) +
-                          " QS_SWEEP_QUERIES=1 QS_MAX_NEW_TOKENS=30 bash " SYMP_SOURCE_DIR "/recipes/quickstart/run.sh " +
+                          " QS_SWEEP_QUERIES=1 QS_MAX_NEW_TOKENS=30 bash " SYMP_SOURCE_DIR
+                          "/recipes/quickstart/run.sh " +
                           run.string() + " > " + dir.file("log") + " 2>&1";
   const int status = std::system(cmd.c_str());
   {
@@ -145,7 +146,8 @@ TEST_CASE("quickstart: a CI-scale run writes the report and every reply", "[.][q
     }
     if (scored > 0) {
       CHECK(s.at("fluency").at("distinct_2").get<double>() == Approx(distinct / double(scored)));
-      CHECK(s.at("fluency").at("corpus_bigram_share").get<double>() == Approx(double(known) / double(bigrams)));
+      CHECK(s.at("fluency").at("corpus_bigram_share").get<double>() ==
+            Approx(double(known) / double(bigrams)));
     }
   }
   // The ceiling: the corpus's neutral-split references, every one measured.

@@ -225,8 +225,9 @@ TEST_CASE("nn: LoRA with modules_to_save trains the input embedding and carries 
     const std::string module = base == "glm_hf" ? "embed_tokens" : "word_embeddings";
     CHECK(json["modules_to_save"] == symp::io::Json::array({module}));
     const auto tensors = symp::nn::load_tensors((dir / base / "adapter_model.safetensors").string());
-    const std::string key = base == "glm_hf" ? "base_model.model.model.embed_tokens.weight"
-                                             : "base_model.model.transformer.embedding.word_embeddings.weight";
+    const std::string key = base == "glm_hf"
+                                ? "base_model.model.model.embed_tokens.weight"
+                                : "base_model.model.transformer.embedding.word_embeddings.weight";
     REQUIRE(tensors.count(key) == 1);
     CHECK(torch::equal(tensors.at(key), model->embedding_weight()));
 
@@ -247,7 +248,8 @@ TEST_CASE("nn: LoRA with modules_to_save trains the input embedding and carries 
     // Other modules_to_save are refused by name.
     config_json["modules_to_save"] = symp::io::Json::array({"lm_head"});
     symp::io::write_json_atomic((dir / base / "adapter_config.json").string(), config_json);
-    CHECK_THROWS_WITH(symp::nn::load_adapter(*again, (dir / base).string()), Catch::Contains("modules_to_save"));
+    CHECK_THROWS_WITH(symp::nn::load_adapter(*again, (dir / base).string()),
+                      Catch::Contains("modules_to_save"));
   }
   symp::nn::LoraConfig bad;
   bad.modules_to_save = {"output_layer"};

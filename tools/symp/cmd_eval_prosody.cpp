@@ -18,8 +18,9 @@ symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--out", o->out_dir, "Output folder")->required();
   app.add_option("--system", o->system,
                  "System name for every record (default: field 'system', else manifest name)");
-  app.add_option("--split", o->split,
-                 "Keep only manifest records of this split (gen-data's 'neutral' or 'emotional'; default all)");
+  app.add_option(
+      "--split", o->split,
+      "Keep only manifest records of this split (gen-data's 'neutral' or 'emotional'; default all)");
   app.add_option("--partition", o->partition,
                  "Keep only manifest records of this partition ('train' or 'eval'; default all)");
   app.add_option("--workers", o->threads, "Files measured in parallel (0 = --threads, else all cores)")

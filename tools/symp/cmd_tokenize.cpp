@@ -36,9 +36,10 @@ symp::cli::Runner setup_fit(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--text-model-type", o->text.model_type, "Text tokenizer: unigram or bpe")
       ->capture_default_str();
-  app.add_flag("--condition-pieces,!--no-condition-pieces", o->text.condition_pieces,
-               "Text tokenizer: one piece per two-decimal value in [-1, 1], so the VA condition's numbers are "
-               "one id each (default on; the prompt text is unchanged)");
+  app.add_flag(
+      "--condition-pieces,!--no-condition-pieces", o->text.condition_pieces,
+      "Text tokenizer: one piece per two-decimal value in [-1, 1], so the VA condition's numbers are "
+      "one id each (default on; the prompt text is unchanged)");
   return [o, &app](const symp::cli::GlobalOptions& g) {
     o->codec.seed = o->text.seed = g.seed;
     o->codec.threads = o->text.threads = workers(g.threads);
