@@ -9,6 +9,7 @@
 #include "symp/io/audio.h"
 #include "symp/io/csv.h"
 #include "symp/io/jsonl.h"
+#include "symp/prosody/features.h"
 #include "symp/speech/glm4voice.h"
 #include "symp/text/glm_tokenizer.h"
 
@@ -157,36 +158,83 @@ text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options) 
 
 void RoundtripOptions::validate() const {
   if (model_dir.empty()) throw UsageError("--model: a model folder from `symp tokenize fit` is required");
-  if (audio.empty()) throw UsageError("--audio: at least one file or folder is required");
+  if (audio.empty() == corpus.empty())
+    throw UsageError("--audio or --corpus: give one of them (files and folders, or a gen-data corpus)");
+  if (!corpus.empty() && partition != "train" && partition != "eval")
+    throw UsageError("--partition: train or eval, got '" + partition + "'");
   if (out_dir.empty()) throw UsageError("--out: an output folder is required");
   if (threads < 1) throw UsageError(fmt::format("threads must be >= 1, got {}", threads));
 }
 
+namespace {
+
+struct RoundtripFile {
+  fs::path in;
+  fs::path out;  // relative to the output folder
+};
+
+// The files of --audio (folders: their .wav files, sorted), written back under their file names.
+std::vector<RoundtripFile> audio_inputs(const std::vector<std::string>& audio) {
+  std::vector<RoundtripFile> files;
+  std::set<std::string> names;
+  auto add = [&](const fs::path& p) {
+    if (!names.insert(p.filename().string()).second)
+      throw UsageError("--audio: two inputs are named " + p.filename().string() +
+                       "; outputs keep the input names");
+    files.push_back({p, p.filename()});
+  };
+  for (const auto& a : audio) {
+    if (!fs::is_directory(a)) {
+      add(a);
+      continue;
+    }
+    std::vector<fs::path> found;
+    for (const auto& e : fs::directory_iterator(a))
+      if (e.is_regular_file() && e.path().extension() == ".wav") found.push_back(e.path());
+    std::sort(found.begin(), found.end());
+    if (found.empty()) throw InputError("--audio " + a + ": no .wav files in the folder");
+    for (const auto& f : found) add(f);
+  }
+  return files;
+}
+
+// The query and response audio of one partition of a gen-data corpus, each file once, in manifest order,
+// written back under its manifest path.
+std::vector<RoundtripFile> corpus_inputs(const std::string& corpus, const std::string& partition) {
+  const fs::path dir = corpus;
+  const std::string manifest = (dir / "manifest.jsonl").string();
+  std::vector<RoundtripFile> files;
+  std::set<std::string> seen;
+  io::for_each_jsonl(manifest, [&](const io::Json& r, size_t line) {
+    const std::string where = fmt::format("{}:{}", manifest, line);
+    if (io::require_string(r, "partition", where) != partition) return;
+    for (const char* field : {"query_audio", "response_audio"}) {
+      const std::string rel = io::require_string(r, field, where);
+      if (fs::path(rel).is_absolute() || rel.find("..") != std::string::npos)
+        throw InputError(where + ": field '" + field + "' must be a path inside the corpus, got '" + rel +
+                         "'");
+      if (seen.insert(rel).second) files.push_back({dir / rel, rel});
+    }
+  });
+  if (files.empty()) throw InputError(manifest + ": no record in partition '" + partition + "'");
+  return files;
+}
+
+}  // namespace
+
 RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options) {
   options.validate();
   const auto codec = EmbeddedCodec::load(options.model_dir);
-  std::vector<fs::path> files;
-  for (const auto& a : options.audio) {
-    if (fs::is_directory(a)) {
-      std::vector<fs::path> found;
-      for (const auto& e : fs::directory_iterator(a))
-        if (e.is_regular_file() && e.path().extension() == ".wav") found.push_back(e.path());
-      std::sort(found.begin(), found.end());
-      if (found.empty()) throw InputError("--audio " + a + ": no .wav files in the folder");
-      files.insert(files.end(), found.begin(), found.end());
-    } else {
-      files.emplace_back(a);
-    }
-  }
-  std::set<std::string> names;
-  for (const auto& f : files)
-    if (!names.insert(f.filename().string()).second)
-      throw UsageError("--audio: two inputs are named " + f.filename().string() +
-                       "; outputs keep the input names");
+  const std::vector<RoundtripFile> files =
+      options.corpus.empty() ? audio_inputs(options.audio) : corpus_inputs(options.corpus, options.partition);
   ensure_dir(options.out_dir);
+  for (const auto& f : files) ensure_dir(fs::path(options.out_dir) / f.out.parent_path());
+  // eval-prosody's measures, independent of the codec's analysis; no transcript, so the rate is nuclei.
+  prosody::FeatureOptions measure;
+  measure.rate = prosody::RateMode::Nuclei;
 
   struct Row {
-    ProsodyFigures in, out;
+    prosody::Features in, out;
     int64_t tokens = 0;
     double encode_s = 0, decode_s = 0;
   };
@@ -198,20 +246,20 @@ RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options) {
   auto worker = [&] {
     for (size_t i = next++; i < files.size(); i = next++) {
       try {
-        with_context(files[i].string(), [&] {
-          const io::Audio audio = io::read_audio(files[i].string(), codec->sample_rate());
+        with_context(files[i].in.string(), [&] {
+          const io::Audio audio = io::read_audio(files[i].in.string(), codec->sample_rate());
           const auto t0 = Clock::now();
           const std::vector<int64_t> ids = codec->encode(audio.samples);
           const auto t1 = Clock::now();
           io::Audio decoded{codec->decode(ids), codec->output_sample_rate()};
           const auto t2 = Clock::now();
-          io::write_wav((fs::path(options.out_dir) / files[i].filename()).string(), decoded);
+          io::write_wav((fs::path(options.out_dir) / files[i].out).string(), decoded);
           Row& r = rows[i];
           r.tokens = static_cast<int64_t>(ids.size());
           r.encode_s = std::chrono::duration<double>(t1 - t0).count();
           r.decode_s = std::chrono::duration<double>(t2 - t1).count();
-          r.in = measure_prosody(audio.samples, codec->model().config);
-          r.out = measure_prosody(decoded.samples, codec->model().config);
+          r.in = prosody::compute_features(audio, measure);
+          r.out = prosody::compute_features(decoded, measure);
         });
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
@@ -239,7 +287,7 @@ RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options) {
     enc += r.encode_s;
     dec += r.decode_s;
     csv += fmt::format("{},{:.3f},{},{:.2f},{:.2f},{:.5f},{:.5f},{:.3f},{:.3f}\n",
-                       files[i].filename().string(), r.in.duration, r.tokens, r.in.f0_mean, r.out.f0_mean,
+                       files[i].out.generic_string(), r.in.duration, r.tokens, r.in.f0_mean, r.out.f0_mean,
                        r.in.energy_mean, r.out.energy_mean, r.in.rate, r.out.rate);
     e_in.push_back(r.in.energy_mean);
     e_out.push_back(r.out.energy_mean);
@@ -260,19 +308,23 @@ RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options) {
   s.f0_median_error = f0_err.empty() ? std::nan("") : f0_err[f0_err.size() / 2];
   write_file_atomic(fs::path(options.out_dir) / "roundtrip.csv", csv);
   auto num = [](double v) { return std::isfinite(v) ? io::Json(v) : io::Json(nullptr); };
-  io::write_json_atomic((fs::path(options.out_dir) / "roundtrip.json").string(),
-                        {{"files", s.files},
-                         {"audio_seconds", s.audio_seconds},
-                         {"codec", codec->describe()},
-                         {"encode_x_realtime", num(s.encode_x_realtime)},
-                         {"decode_x_realtime", num(s.decode_x_realtime)},
-                         {"f0_mean_spearman", num(s.f0_spearman)},
-                         {"energy_mean_spearman", num(s.energy_spearman)},
-                         {"rate_spearman", num(s.rate_spearman)},
-                         {"f0_mean_median_error", num(s.f0_median_error)},
-                         {"measures",
-                          "F0: the codec's autocorrelation tracker; energy: RMS 2048/512; rate: "
-                          "syllable nuclei (de Jong & Wempe) per second"}});
+  io::write_json_atomic(
+      (fs::path(options.out_dir) / "roundtrip.json").string(),
+      {{"files", s.files},
+       {"audio_seconds", s.audio_seconds},
+       {"codec", codec->describe()},
+       {"encode_x_realtime", num(s.encode_x_realtime)},
+       {"decode_x_realtime", num(s.decode_x_realtime)},
+       {"f0_mean_spearman", num(s.f0_spearman)},
+       {"energy_mean_spearman", num(s.energy_spearman)},
+       {"rate_spearman", num(s.rate_spearman)},
+       {"f0_mean_median_error", num(s.f0_median_error)},
+       {"corpus", options.corpus.empty() ? io::Json(nullptr) : io::Json(options.corpus)},
+       {"partition", options.corpus.empty() ? io::Json(nullptr) : io::Json(options.partition)},
+       {"measures",
+        "eval-prosody's (symp/prosody): F0 mean of Praat's autocorrelation pitch (75-600 "
+        "Hz, voiced frames); energy: RMS 2048/512; rate: syllable nuclei (de Jong & "
+        "Wempe) per second"}});
   log_info("roundtrip",
            "{} files, {:.1f} s: F0 rho {:.3f}, energy rho {:.3f}, rate rho {:.3f}, median F0 error {:.1f} %; "
            "encode {:.0f}x, decode {:.0f}x real time",

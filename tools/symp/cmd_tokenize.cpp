@@ -101,8 +101,17 @@ symp::cli::Runner setup_encode(CLI::App& app) {
 symp::cli::Runner setup_roundtrip(CLI::App& app) {
   auto o = std::make_shared<symp::speech::RoundtripOptions>();
   app.add_option("--model", o->model_dir, "Model folder from `symp tokenize fit`")->required();
-  app.add_option("--audio", o->audio, "Audio files or folders of .wav files")->required();
-  app.add_option("--out", o->out_dir, "Output folder: decoded WAVs under the input names, roundtrip.csv/json")
+  auto* audio = app.add_option("--audio", o->audio, "Audio files or folders of .wav files");
+  auto* corpus =
+      app.add_option("--corpus", o->corpus,
+                     "Or a gen-data corpus: its --partition's query and response audio (each file once)");
+  audio->excludes(corpus);
+  app.add_option("--partition", o->partition,
+                 "With --corpus: train or eval (eval: files the codec's fit never analysed)")
+      ->capture_default_str();
+  app.add_option("--out", o->out_dir,
+                 "Output folder: decoded WAVs under the input names (a corpus's under their manifest paths), "
+                 "roundtrip.csv/json")
       ->required();
   return [o, &app](const symp::cli::GlobalOptions& g) {
     o->threads = workers(g.threads);

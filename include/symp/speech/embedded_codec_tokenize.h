@@ -40,9 +40,12 @@ text::CorpusEncodeSummary tokenize_encode(const TokenizeEncodeOptions& options);
 struct RoundtripOptions {
   std::string model_dir;           // from tokenize_fit
   std::vector<std::string> audio;  // files, or folders whose .wav files are taken (sorted)
+  std::string corpus;  // or: a gen-data corpus, whose `partition` query and response audio is taken
+  std::string partition =
+      "eval";  // with `corpus`: the partition (eval: files the codec's fit never analysed)
   std::string out_dir;             // decoded WAVs under the input names, roundtrip.csv, roundtrip.json
   int threads = 2;                 // files in parallel
-  void validate() const;
+  void validate() const;           // exactly one of `audio` and `corpus`
 };
 
 struct RoundtripSummary {
@@ -53,7 +56,9 @@ struct RoundtripSummary {
   double f0_median_error = 0.0;  // median |F0 out / F0 in - 1|
 };
 
-// Encodes and decodes each file, writes it under the same file name, and measures what survived.
+// Encodes and decodes each file, writes it under the same name (a corpus's files under their manifest
+// paths), and measures what survived with eval-prosody's measures (symp/prosody/features.h: Praat's
+// autocorrelation F0, RMS energy, syllable-nuclei rate), which share no code with the codec's own analysis.
 RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options);
 
 }  // namespace symp::speech
