@@ -108,3 +108,53 @@ TEST_CASE("probe: reply losses under each anchor match symp logits, and the summ
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.err, Catch::Contains("probe_items.jsonl:1"));
 }
+
+// Issue 17's check of the probe itself: on a toy corpus (the tiny pipeline's 24 neutral-split records, 2
+// queries x 12 target emotions, whose replies differ by target emotion), a model trained with the VA
+// condition in its prompt ranks each reply's own anchor first; the same model trained on the same records
+// with "User emotion N/A" cannot, since nothing in its prompt ever told the replies apart.
+TEST_CASE("probe: separates a model trained with the condition from one trained without it", "[slow]") {
+  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
+  const auto& p = tiny_pipeline();
+  symp::test::ScratchDir dir("probe-toy");
+  symp_ok("--seed 3 tokenize encode --corpus " + p.corpus + " --model " + p.tokenizer + " --out " +
+          dir.file("enc_none") + " --condition-mode none");
+  // Both partitions' neutral-split records: the toy asks whether the probe sees what a model learned.
+  auto neutral = [&](const std::string& folder) {
+    std::vector<Json> out;
+    for (const char* part : {"encoded_train.jsonl", "encoded_eval.jsonl"})
+      for (auto& r : symp::io::read_jsonl((fs::path(folder) / part).string()))
+        if (r.at("split") == "neutral") out.push_back(std::move(r));
+    return out;
+  };
+  const auto with = neutral((p.dir / "enc").string()), without = neutral(dir.file("enc_none"));
+  REQUIRE(with.size() == 24);
+  REQUIRE(without.size() == 24);
+  for (const auto& r : without)
+    REQUIRE_THAT(r.at("text").get<std::string>(), Catch::Contains("User emotion N/A"));
+  symp::io::write_jsonl_atomic(dir.file("with.jsonl"), with);
+  symp::io::write_jsonl_atomic(dir.file("without.jsonl"), without);
+
+  const std::string config = (p.dir / "base_config.json").string();
+  const std::string train =
+      " --full --assistant-only --epochs 40 --batch-size 8 --grad-accum 1 --lr 1e-2 --warmup-steps 5 "
+      "--save-every 100000 --eval-every 100000";
+  symp_ok("--seed 5 train-lora --init " + config + " --train " + dir.file("with.jsonl") + " --out " +
+          dir.file("m_with") + train);
+  symp_ok("--seed 5 train-lora --init " + config + " --train " + dir.file("without.jsonl") + " --out " +
+          dir.file("m_without") + train);
+  auto accuracy = [&](const std::string& model) {
+    const std::string out = dir.file("probe_" + fs::path(model).parent_path().filename().string());
+    symp_ok("probe --model " + model + " --tokenizer " + p.tokenizer + " --encoded " +
+            dir.file("with.jsonl") + " --out " + out);
+    const Json s = symp::io::read_json(out + "/probe_summary.json").at("systems").at(0);
+    CHECK(s.at("n") == 24);
+    return s.at("accuracy").get<double>();
+  };
+  const double conditioned = accuracy(dir.file("m_with/model"));
+  const double unconditioned = accuracy(dir.file("m_without/model"));
+  INFO("probe accuracy with the condition " << conditioned << ", without " << unconditioned);
+  CHECK(conditioned >= 0.75);
+  // Chance is 1/12: 8 or more right of 24 by chance has probability below 1e-3.
+  CHECK(unconditioned <= 0.3);
+}
