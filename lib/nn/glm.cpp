@@ -294,6 +294,36 @@ void GlmModelImpl::init_weights(uint64_t seed, double std) {
   }
 }
 
+void GlmModelImpl::init_product_rows(int64_t first, const std::vector<int64_t>& radices, uint64_t seed,
+                                     double std) {
+  int64_t count = 1;
+  for (const int64_t r : radices) {
+    if (r < 1) throw UsageError(fmt::format("product rows: every radix must be >= 1, got {}", r));
+    count *= r;
+  }
+  if (radices.empty() || first < 0 || first + count > config_.vocab_size)
+    throw InputError(fmt::format("product rows: ids {}..{} are outside the vocabulary of {}", first,
+                                 first + count - 1, config_.vocab_size));
+  torch::NoGradGuard no_grad;
+  auto generator = at::detail::createCPUGenerator(seed);
+  const double factor_std = std / std::sqrt(static_cast<double>(radices.size()));
+  auto fill = [&](torch::Tensor& weight) {
+    auto rows = torch::zeros({count, weight.size(1)}, torch::kFloat32);
+    int64_t stride = count;
+    for (const int64_t r : radices) {
+      stride /= r;
+      auto values = torch::empty({r, weight.size(1)}, torch::kFloat32);
+      values.normal_(0.0, factor_std, generator);
+      std::vector<int64_t> index(static_cast<size_t>(count));
+      for (int64_t id = 0; id < count; ++id) index[static_cast<size_t>(id)] = (id / stride) % r;
+      rows += values.index_select(0, torch::tensor(index, torch::kInt64));
+    }
+    weight.narrow(0, first, count).copy_(rows.to(weight.options()));
+  };
+  fill(embedding_weight_);
+  if (output_layer_) fill(output_layer_->weight());
+}
+
 std::vector<std::pair<std::string, LoraLinear>> GlmModelImpl::linears() const {
   std::vector<std::pair<std::string, LoraLinear>> out;
   for (const auto& item : named_modules("", false)) {

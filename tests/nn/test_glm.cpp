@@ -167,3 +167,38 @@ TEST_CASE("nn: symp logits writes float32 logits [T, vocab] matching the referen
   CHECK(WEXITSTATUS(std::system(bad.c_str())) == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("nn: GLM product-code rows share one vector per factor value", "[nn][glm]") {
+  auto config = symp::nn::GlmConfig::tiny(40);
+  symp::nn::GlmModel model(config);
+  model->init_weights(1);
+  const auto before = model->embedding_weight().clone();
+  const auto parameters = model->named_parameters();
+  const auto* output = parameters.find("transformer.output_layer.weight");
+  REQUIRE(output != nullptr);  // the tiny GLM's output layer is its own
+  const auto output_before = output->clone();
+  // ids 10..33: a product code with radices {2, 3, 4}, id - 10 = (a x 3 + b) x 4 + c.
+  model->init_product_rows(10, {2, 3, 4}, 7);
+  auto check = [](const torch::Tensor& w, const torch::Tensor& untouched) {
+    auto row = [&](int a, int b, int c) { return w[10 + (a * 3 + b) * 4 + c]; };
+    // Rows outside the range keep their init_weights values.
+    CHECK(torch::equal(w.narrow(0, 0, 10), untouched.narrow(0, 0, 10)));
+    CHECK(torch::equal(w.narrow(0, 34, 6), untouched.narrow(0, 34, 6)));
+    // Changing one factor moves a row by the same vector whatever the other factors are.
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 3; ++b) {
+        CHECK(torch::allclose(row(a, b, 3) - row(a, b, 0), row(0, 0, 3) - row(0, 0, 0), 1e-6, 1e-7));
+        CHECK(torch::allclose(row(1, b, 2) - row(0, b, 2), row(1, 0, 0) - row(0, 0, 0), 1e-6, 1e-7));
+      }
+    // Different factor values give different rows; the spread is about init_weights' 0.02.
+    CHECK_FALSE(torch::allclose(row(0, 0, 0), row(0, 0, 1)));
+    const double std = w.narrow(0, 10, 24).std().item<double>();
+    CHECK(std > 0.01);
+    CHECK(std < 0.04);
+  };
+  check(model->embedding_weight(), before);
+  check(*output, output_before);
+  CHECK_FALSE(torch::allclose(model->embedding_weight().narrow(0, 10, 24), output->narrow(0, 10, 24)));
+  CHECK_THROWS_AS(model->init_product_rows(30, {2, 3, 4}, 7), symp::InputError);
+  CHECK_THROWS_AS(model->init_product_rows(0, {2, 0}, 7), symp::UsageError);
+}

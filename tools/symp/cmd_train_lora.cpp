@@ -22,6 +22,9 @@ static symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--init", o->init_config, "Train from scratch: 'tiny' or a config.json");
   app.add_option("--vocab-size", o->vocab_size, "Vocabulary of --init tiny (0: 1 + largest id in the data)")
       ->capture_default_str();
+  app.add_option("--init-audio-factors", o->init_audio_factors,
+                 "With --init: a `tokenize fit` folder; the embedded codec's audio ids (envelope x pitch x "
+                 "energy) start with rows that share one vector per factor value");
   app.add_flag("--full", *full, "Train every parameter instead of LoRA adapters");
   app.add_option("--lora-rank", o->lora_config.rank, "LoRA rank r")->capture_default_str();
   app.add_option("--lora-alpha", o->lora_config.alpha, "LoRA alpha (scale alpha / r)")->capture_default_str();

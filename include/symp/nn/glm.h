@@ -82,6 +82,12 @@ class GlmModelImpl : public torch::nn::Module {
   torch::Tensor& embedding_weight() { return embedding_weight_; }
   // Random weights as GLM is initialised: normal(0, std) matrices, unit norms, zero biases.
   void init_weights(uint64_t seed, double std = 0.02);
+  // The `prod(radices)` ids from `first` are a product code (the embedded codec's id = (envelope x 16 +
+  // pitch) x 8 + energy: radices {32, 16, 8}, the last fastest). Their rows of the input embedding and the
+  // output layer are set to the sum of one normal(0, std / sqrt(factors)) vector per factor value, so ids
+  // that share a pitch level share a component from the first step. Call after init_weights().
+  void init_product_rows(int64_t first, const std::vector<int64_t>& radices, uint64_t seed,
+                         double std = 0.02);
   // Every linear layer with its ChatGLM name ("transformer.encoder.layers.0.self_attention.dense").
   std::vector<std::pair<std::string, LoraLinear>> linears() const;
   void merge_adapters();

@@ -18,6 +18,9 @@ struct TrainOptions {
   std::string base_model;   // model folder to fine-tune (with LoRA or fully)
   std::string init_config;  // instead of base_model: "tiny" or a config.json, random weights (from scratch)
   int64_t vocab_size = 0;   // vocabulary of init_config "tiny"; 0 = 1 + the largest id in the data
+  // With init_config: a `tokenize fit` folder; its embedded codec's audio ids (a product code of envelope,
+  // pitch and energy) start with rows that share one vector per factor value (GlmModel::init_product_rows).
+  std::string init_audio_factors;
   bool lora = true;         // train adapters on a frozen base; false = every parameter
   nn::LoraConfig lora_config;
   DatasetOptions data;
