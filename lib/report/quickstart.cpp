@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -331,6 +332,39 @@ void write_html(const fs::path& run, const fs::path& out, const std::string& mar
   write_file_atomic(out / "report.html", html);
 }
 
+// recipes/quickstart/run.sh appends "stage<TAB>seconds" per stage run to stage_times.tsv (a resumed stage
+// adds a line for the part it ran; the seconds of one stage are summed).
+std::string stage_times_section(const fs::path& run) {
+  const auto path = run / "stage_times.tsv";
+  if (!fs::exists(path)) return "";
+  std::vector<std::pair<std::string, double>> stages;
+  std::istringstream in(read_text_file(path));
+  for (std::string line; std::getline(in, line);) {
+    const auto tab = line.rfind('\t');
+    if (tab == std::string::npos) continue;
+    double seconds = 0;
+    try {
+      seconds = std::stod(line.substr(tab + 1));
+    } catch (const std::exception&) {
+      continue;
+    }
+    const std::string name = line.substr(0, tab);
+    auto it = std::find_if(stages.begin(), stages.end(), [&](const auto& s) { return s.first == name; });
+    if (it == stages.end())
+      stages.emplace_back(name, seconds);
+    else
+      it->second += seconds;
+  }
+  if (stages.empty()) return "";
+  double total = 0;
+  std::string md = "## Stage times (wall clock, this machine)\n\n| stage | seconds |\n|---|---|\n";
+  for (const auto& [name, seconds] : stages) {
+    md += fmt::format("| {} | {:.0f} |\n", name, seconds);
+    total += seconds;
+  }
+  return md + fmt::format("| **all stages** | **{:.0f}** ({:.1f} min) |\n\n", total, total / 60);
+}
+
 }  // namespace
 
 void QuickstartReportOptions::validate() const {
@@ -361,6 +395,7 @@ std::string write_quickstart_report(const QuickstartReportOptions& options) {
   md += diversity_section(run);
   md += sweep_section(run, out);
   md += va_plane_section(out);
+  md += stage_times_section(run);
   const auto path = out / "report.md";
   write_file_atomic(path, md);
   write_html(run, out, md);

@@ -38,6 +38,8 @@ stage() {
   if ! "$@"; then echo "quickstart: stage '$name' failed; earlier stages' outputs are kept in $R" >&2; exit 1; fi
   mkdir -p "$R/.done" && touch "$marker"
   echo "== $name: $((SECONDS - t0)) s" >&2
+  # Wall-clock seconds of each stage run (a resumed stage adds a line for the part it ran), for the report.
+  printf '%s\t%s\n' "$name" "$((SECONDS - t0))" >> "$R/stage_times.tsv"
 }
 
 stage "gen-data" "$R/corpus/datasheet.json" \

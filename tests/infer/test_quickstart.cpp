@@ -47,6 +47,24 @@ TEST_CASE("quickstart: a CI-scale run writes the report and every reply", "[.][q
     REQUIRE(fs::exists(run / file));
     CHECK(fs::file_size(run / file) > 0);
   }
+  // Every stage of the recipe timed once (no stage was resumed), and the report's total is their sum.
+  {
+    std::ifstream times(run / "stage_times.tsv");
+    std::set<std::string> names;
+    long total = 0;
+    for (std::string line; std::getline(times, line);) {
+      const auto tab = line.rfind('\t');
+      REQUIRE(tab != std::string::npos);
+      CHECK(names.insert(line.substr(0, tab)).second);
+      const long seconds = std::stol(line.substr(tab + 1));
+      CHECK(seconds >= 0);
+      total += seconds;
+    }
+    CHECK(names.size() == 14);  // the stage lines of recipes/quickstart/run.sh
+    CHECK(names.count("train base (tiny GLM from scratch, no condition)") == 1);
+    CHECK_THAT(symp::read_text_file(run / "report.md"),
+               Catch::Contains("| **all stages** | **" + std::to_string(total) + "** ("));
+  }
   // 12 emotions x eval queries x 2 systems, each combination once.
   const auto replies = symp::io::read_jsonl((run / "replies/responses.jsonl").string());
   std::map<std::string, std::set<std::string>> emotions;  // system|query -> emotions
