@@ -32,10 +32,18 @@ pkg_check_modules(ESPEAK REQUIRED IMPORTED_TARGET espeak-ng)
 find_path(SYMP_GLOO_INCLUDE_DIR gloo/algorithm.h HINTS ${TORCH_INCLUDE_DIRS})
 find_path(SYMP_C10D_INCLUDE_DIR torch/csrc/distributed/c10d/ProcessGroupGloo.hpp HINTS ${TORCH_INCLUDE_DIRS})
 find_library(SYMP_GLOO_LIBRARY gloo)
+# scripts/install-deps.sh installs libgloo-dev, so a missing Gloo is an error unless the build opts out
+# (-DSYMP_REQUIRE_GLOO=OFF); the multi-process tests of such a build skip, and say so, instead of failing.
+option(SYMP_REQUIRE_GLOO "Fail the configure when c10d's Gloo headers are missing" ON)
 if(SYMP_GLOO_INCLUDE_DIR AND SYMP_C10D_INCLUDE_DIR)
   set(SYMP_HAVE_GLOO ON)
 else()
   set(SYMP_HAVE_GLOO OFF)
+  if(SYMP_REQUIRE_GLOO)
+    message(FATAL_ERROR "symp: c10d's Gloo headers were not found (Debian: libgloo-dev; scripts/install-deps.sh "
+                        "installs it). Configure with -DSYMP_REQUIRE_GLOO=OFF to build single-process training "
+                        "only; the multi-process tests then skip with a warning.")
+  endif()
 endif()
 # NCCL for CUDA tensors: needs a CUDA torch built with it; off unless asked for.
 option(SYMP_WITH_NCCL "Build c10d's NCCL process group (CUDA torch only)" OFF)

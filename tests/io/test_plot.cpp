@@ -18,4 +18,9 @@ TEST_CASE("io: plots are written as PNG files") {
   symp::io::histogram_png(dir.file("h.png"), {1, 2, 2, 3, 3, 3, 9}, 5, "durations", "seconds");
   CHECK(symp::read_text_file(dir.file("h.png")).substr(1, 3) == "PNG");
 }
+#else
+TEST_CASE("io: plots are written as PNG files") {
+  // Only a build configured with -DSYMP_WITH_PLOTS=OFF gets here; the default build requires PLplot.
+  WARN("built with -DSYMP_WITH_PLOTS=OFF: no PLplot, so the PNG figures and their checks are skipped");
+}
 #endif

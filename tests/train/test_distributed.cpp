@@ -173,10 +173,16 @@ class ScopedEnv {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
-// A torch without Gloo's headers (a pip wheel may lack them) builds single-process training only.
+// A torch without Gloo's headers (a pip wheel may lack them) builds single-process training only. A build
+// that requires Gloo (-DSYMP_REQUIRE_GLOO=ON, the default, as .ci/run builds) fails here instead of skipping.
 bool gloo_missing() {
   if (symp::train::c10d_available("gloo")) return false;
-  WARN("this build has no c10d Gloo process group: multi-process test skipped");
+#if SYMP_REQUIRE_GLOO
+  FAIL("this build requires c10d's Gloo process group (SYMP_REQUIRE_GLOO=ON) and has none");
+#endif
+  WARN(
+      "this build has no c10d Gloo process group (configured with -DSYMP_REQUIRE_GLOO=OFF): multi-process "
+      "test skipped");
   return true;
 }
 
