@@ -1,5 +1,6 @@
 // `symp tokenize fit | encode | roundtrip` end to end on a small espeak-ng corpus, and the exit code and
 // message for a record whose audio cannot be read.
+#include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
 
 #include "../test_util.h"
@@ -89,9 +90,31 @@ TEST_CASE("text: symp tokenize fit encode and roundtrip run end to end") {
                   (dir / "audio" / "u00.wav").string() + " " + (dir / "audio" / "u11.wav").string() +
                   " --out " + (dir / "rt").string(),
               out) == 0);
-  CHECK(fs::exists(dir / "rt" / "u00.wav"));
-  CHECK(fs::exists(dir / "rt" / "u11.wav"));
-  CHECK(fs::exists(dir / "rt" / "roundtrip.csv"));
+  // One row per input: 80 ms per token, the decoded file exactly tokens x 80 ms at 16 kHz, its F0 near the
+  // input's (eval-prosody's measure: the two espeak-ng voices sit at different pitches).
+  {
+    std::ifstream csv(dir / "rt" / "roundtrip.csv");
+    std::string line;
+    std::getline(csv, line);
+    size_t rows = 0;
+    while (std::getline(csv, line)) {
+      std::vector<std::string> c;
+      std::stringstream s(line);
+      for (std::string cell; std::getline(s, cell, ',');) c.push_back(cell);
+      REQUIRE(c.size() == 9);
+      INFO(line);
+      CHECK((c[0] == "u00.wav" || c[0] == "u11.wav"));
+      const double duration = std::stod(c[1]);
+      const long tokens = std::stol(c[2]);
+      CHECK(std::abs(tokens - duration / 0.08) <= 1.0);
+      const auto decoded = io::read_audio((dir / "rt" / c[0]).string());
+      CHECK(decoded.sample_rate == 16000);
+      CHECK(decoded.samples.size() == static_cast<size_t>(tokens) * 1280);
+      CHECK(std::stod(c[4]) == Approx(std::stod(c[3])).epsilon(0.1));
+      ++rows;
+    }
+    CHECK(rows == 2);
+  }
 
   // A record whose audio is not audio: exit code 1 and a message naming the record.
   std::ofstream(dir / "audio" / "broken.wav") << "not a wav file";
