@@ -58,8 +58,12 @@ tok_vocab() {
   audio=$(sed -n 's/.*"audio_codes": *\([0-9]*\).*/\1/p' "$R/tok/tokenizer.json")
   echo $((text + audio))
 }
+# The codec's ids are a product code (envelope x pitch x energy): --init-audio-factors starts their rows as sums
+# of per-factor vectors, so ids that share a pitch level start alike. Measured 2026-12-03 (seed 42, 144 replies
+# per system): base eval loss 3.86 against 3.90, and the LoRA's Spearman(F0 mean, arousal) 0.25 against 0.13.
 stage "train base (tiny GLM from scratch, no condition)" "$R/base/model/config.json" \
-  "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --init tiny --vocab-size "$(tok_vocab)" --full --train "$R/enc_base/encoded_train.jsonl" \
+  "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --init tiny --vocab-size "$(tok_vocab)" \
+  --init-audio-factors "$R/tok" --full --train "$R/enc_base/encoded_train.jsonl" \
   --eval "$R/enc_base/encoded_eval.jsonl" --out "$R/base" --epochs "$base_epochs" --lr 2e-3 --warmup-steps 20 \
   --batch-size 8 --grad-accum 1 --eval-every 50 --save-every 50 --keep 1 --resume
 # The base never saw the condition's pieces in its input, so their embeddings are its random init and a LoRA
