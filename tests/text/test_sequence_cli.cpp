@@ -34,6 +34,14 @@ int run(const std::string& command, std::string& output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// The cells of one line of symp's CSV files (no quoted fields in the columns these tests read).
+std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream s(line);
+  for (std::string cell; std::getline(s, cell, ',');) cells.push_back(cell);
+  return cells;
+}
+
 fs::path make_corpus() {
   const fs::path dir = fs::temp_directory_path() / "symp_test_tokenize_cli";
   fs::remove_all(dir);
@@ -98,9 +106,7 @@ TEST_CASE("text: symp tokenize fit encode and roundtrip run end to end") {
     std::getline(csv, line);
     size_t rows = 0;
     while (std::getline(csv, line)) {
-      std::vector<std::string> c;
-      std::stringstream s(line);
-      for (std::string cell; std::getline(s, cell, ',');) c.push_back(cell);
+      const auto c = csv_cells(line);
       REQUIRE(c.size() == 9);
       INFO(line);
       CHECK((c[0] == "u00.wav" || c[0] == "u11.wav"));
@@ -176,9 +182,7 @@ TEST_CASE(
     std::getline(csv, line);
     REQUIRE(line.rfind("file,duration,tokens,f0_mean_in,f0_mean_out,", 0) == 0);
     while (std::getline(csv, line)) {
-      std::vector<std::string> cells;
-      std::stringstream s(line);
-      for (std::string c; std::getline(s, c, ',');) cells.push_back(c);
+      const auto cells = csv_cells(line);
       REQUIRE(cells.size() == 9);
       CHECK(expected.count(cells[0]) == 1);
       f0_out[cells[0]] = std::stod(cells[4]);
@@ -193,9 +197,7 @@ TEST_CASE(
   std::getline(features, line);
   REQUIRE(line.rfind("id,f0_mean,", 0) == 0);
   while (std::getline(features, line)) {
-    std::vector<std::string> cells;
-    std::stringstream s(line);
-    for (std::string c; std::getline(s, c, ',');) cells.push_back(c);
+    const auto cells = csv_cells(line);
     const std::string name = "audio/responses/" + cells.at(0);  // eval-prosody ids are file names
     if (!f0_out.count(name)) continue;
     INFO(name);
