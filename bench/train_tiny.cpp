@@ -1,14 +1,17 @@
 // Training throughput of the tiny GLM (GlmConfig::tiny) on this machine's CPU, against libtorch's stock
 // nn::TransformerEncoder of the same width and depth trained the same way, measured in the same run.
-// The BENCHMARKS.md reference is PyTorch's nn.TransformerEncoderLayer (4 layers, d 256, batch 16 x 160,
-// AdamW): Python torch is not installed here, so the stock libtorch modules (the same ATen kernels without
-// the Python interpreter) stand in for it.
-//   bench_train_tiny [steps=9] [threads=2]
+// The same GLM written in PyTorch (Python) is bench/train_tiny_pytorch.py, and bench/train_tiny_vs_pytorch.sh
+// times the two against each other step by step: there this program runs with --only-symp (the GLM alone,
+// a line per step with its time and loss) and --lockstep (each step waits for a line on stdin).
+//   bench_train_tiny [--only-symp [--lockstep]] [steps=9] [threads=2]
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <iostream>
+#include <string>
 #include <vector>
 
 #include "symp/core/process.h"
@@ -21,6 +24,11 @@ constexpr int64_t kBatch = 16, kLength = 160, kVocab = 3072;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 // Tokens per second of two training steps timed in alternation (`warm` untimed rounds first), from the
@@ -41,10 +49,6 @@ std::pair<double, double> tokens_per_second(StepA a, StepB b, int steps, int war
     b();
     times_b.push_back(seconds_since(start));
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   const double tokens = static_cast<double>(kBatch * kLength);
   return {tokens / median(times_a), tokens / median(times_b)};
 }
@@ -71,8 +75,19 @@ struct Stock : torch::nn::Module {
 
 int main(int argc, char** argv) {
   symp::configure_process(argv);  // as the symp binary runs (symp/core/process.h)
-  const int steps = argc > 1 ? std::atoi(argv[1]) : 9;
-  torch::set_num_threads(argc > 2 ? std::atoi(argv[2]) : 2);
+  bool only_symp = false, lockstep = false;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--only-symp") {
+      only_symp = true;
+    } else if (std::string(argv[i]) == "--lockstep") {
+      lockstep = true;
+    } else {
+      args.emplace_back(argv[i]);
+    }
+  }
+  const int steps = args.size() > 0 ? std::atoi(args[0].c_str()) : 9;
+  torch::set_num_threads(args.size() > 1 ? std::atoi(args[1].c_str()) : 2);
   torch::manual_seed(0);
   auto ids = torch::randint(0, kVocab, {kBatch, kLength}, torch::kInt64);
   auto target = torch::ones({kBatch, kLength}, torch::kBool);
@@ -83,15 +98,42 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, torch::Tensor>> params;
   for (auto& p : glm->named_parameters()) params.emplace_back(p.key(), p.value());
   symp::train::AdamW adam(params, {}, {});
+  torch::Tensor last_loss;
   auto glm_step = [&] {
     adam.zero_grad();
     auto [sum, count] = symp::nn::next_token_loss(glm->forward(ids), ids, target);
-    (sum / static_cast<double>(count)).backward();
+    auto loss = sum / static_cast<double>(count);
+    loss.backward();
+    last_loss = loss.detach();
     std::vector<torch::Tensor> ps;
     for (auto& [n, p] : params) ps.push_back(p);
     symp::train::clip_grad_norm(ps, 1.0);
     adam.step(1e-4);
   };
+  if (only_symp) {
+    // The line format of bench/train_tiny_pytorch.py, which starts from the same ids and initial weights
+    // and so prints the same losses. Steps 0 and 1 warm up; with --lockstep each step first waits for a
+    // line on stdin (the script's driver alternates the two programs step by step).
+    int64_t count = 0;
+    for (auto& [n, p] : params) count += p.numel();
+    fmt::print("params {}\nthreads {}\n", count, torch::get_num_threads());
+    std::fflush(stdout);
+    const int warm = 2;
+    std::vector<double> times;
+    std::string line;
+    for (int i = 0; i < warm + steps; ++i) {
+      if (lockstep && !std::getline(std::cin, line)) return 1;
+      const auto start = std::chrono::steady_clock::now();
+      glm_step();
+      const double seconds = seconds_since(start);
+      if (i >= warm) times.push_back(seconds);
+      fmt::print("step {} {:.4f} {:.6f}\n", i, seconds, last_loss.item<double>());
+      std::fflush(stdout);
+    }
+    if (!times.empty())
+      fmt::print("tokens_per_second {:.1f}\n", static_cast<double>(kBatch * kLength) / median(times));
+    return 0;
+  }
 
   Stock stock;
   torch::optim::AdamW stock_adam(stock.parameters(), torch::optim::AdamWOptions(1e-4).weight_decay(0.01));
