@@ -15,7 +15,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace symp::test::glm;
 
-fs::path scratch(const std::string& name) { return symp::test::glm::scratch("lora", name); }
+fs::path scratch(const std::string& name) {
+  return symp::test::glm::scratch("lora", name);
+}
 
 }  // namespace
 

@@ -61,13 +61,16 @@ static symp::cli::Runner setup(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--dtype", o->dtype, "Frozen base dtype: float32 or bfloat16")->capture_default_str();
-  app.add_flag("--gradient-checkpointing", o->gradient_checkpointing,
-               "Recompute each block in backward instead of keeping its activations (less memory, ~1/3 slower)");
-  app.add_option("--nproc", o->nproc,
-                 "Data-parallel ranks to start on this machine (one per GPU with --device cuda). A process "
-                 "started by torchrun or srun joins its run from RANK/WORLD_SIZE/MASTER_ADDR or SLURM_* instead")
+  app.add_flag(
+      "--gradient-checkpointing", o->gradient_checkpointing,
+      "Recompute each block in backward instead of keeping its activations (less memory, ~1/3 slower)");
+  app.add_option(
+         "--nproc", o->nproc,
+         "Data-parallel ranks to start on this machine (one per GPU with --device cuda). A process "
+         "started by torchrun or srun joins its run from RANK/WORLD_SIZE/MASTER_ADDR or SLURM_* instead")
       ->capture_default_str();
-  app.add_option("--dist-backend", o->dist_backend, "c10d backend: auto (nccl on CUDA if built, else gloo), gloo, nccl")
+  app.add_option("--dist-backend", o->dist_backend,
+                 "c10d backend: auto (nccl on CUDA if built, else gloo), gloo, nccl")
       ->capture_default_str();
   app.add_option("--dist-timeout", o->dist_timeout_s,
                  "Seconds the rendezvous and each collective wait for the other ranks before failing")
@@ -84,7 +87,8 @@ static symp::cli::Runner setup(CLI::App& app) {
     }
     if (env) {
       symp::set_log_prefix(fmt::format("rank {}", env->rank));
-      if (env->rank != 0 && symp::log_level() == symp::LogLevel::Info) symp::set_log_level(symp::LogLevel::Warn);
+      if (env->rank != 0 && symp::log_level() == symp::LogLevel::Info)
+        symp::set_log_level(symp::LogLevel::Warn);
       if (o->nproc > 1 && o->nproc != env->local_world_size) {
         symp::log_warn("train", "--nproc {} ignored: this process is rank {} of {} started by {}", o->nproc,
                        env->rank, env->world_size, env->source);

@@ -42,10 +42,10 @@ struct RoundtripOptions {
   std::vector<std::string> audio;  // files, or folders whose .wav files are taken (sorted)
   std::string corpus;  // or: a gen-data corpus, whose `partition` query and response audio is taken
   std::string partition =
-      "eval";  // with `corpus`: the partition (eval: files the codec's fit never analysed)
-  std::string out_dir;             // decoded WAVs under the input names, roundtrip.csv, roundtrip.json
-  int threads = 2;                 // files in parallel
-  void validate() const;           // exactly one of `audio` and `corpus`
+      "eval";             // with `corpus`: the partition (eval: files the codec's fit never analysed)
+  std::string out_dir;    // decoded WAVs under the input names, roundtrip.csv, roundtrip.json
+  int threads = 2;        // files in parallel
+  void validate() const;  // exactly one of `audio` and `corpus`
 };
 
 struct RoundtripSummary {

@@ -21,7 +21,7 @@ struct TrainOptions {
   // With init_config: a `tokenize fit` folder; its embedded codec's audio ids (a product code of envelope,
   // pitch and energy) start with rows that share one vector per factor value (GlmModel::init_product_rows).
   std::string init_audio_factors;
-  bool lora = true;         // train adapters on a frozen base; false = every parameter
+  bool lora = true;  // train adapters on a frozen base; false = every parameter
   nn::LoraConfig lora_config;
   DatasetOptions data;
 
