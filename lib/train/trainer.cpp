@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "audio_factors.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
@@ -163,35 +164,6 @@ class Trainer {
     }
   }
 
-  // --init-audio-factors: the tokenizer folder's audio range and its codec's factor sizes.
-  void init_audio_rows() {
-    const fs::path dir = o_.init_audio_factors;
-    const std::string tok_file = (dir / "tokenizer.json").string(),
-                      codec_file = (dir / "codec.json").string();
-    const io::Json tok = io::read_json(tok_file);
-    const io::Json codec = io::read_json(codec_file);
-    auto require_int = [](const io::Json& j, const char* field, const std::string& where) {
-      const double v = io::require_number(j, field, where);
-      if (!(v >= 0) || v != std::floor(v) || v > 1e9)
-        throw InputError(fmt::format("{}: field '{}' must be a whole number, got {}", where, field, v));
-      return static_cast<int64_t>(v);
-    };
-    const int64_t first = require_int(tok, "audio_offset", tok_file);
-    const int64_t count = require_int(tok, "audio_codes", tok_file);
-    if (!codec.contains("config") || !codec["config"].is_object())
-      throw InputError(codec_file + ": field 'config' is missing (not an embedded codec model)");
-    std::vector<int64_t> radices;
-    for (const char* field : {"envelope_codes", "pitch_levels", "energy_levels"})
-      radices.push_back(require_int(codec["config"], field, codec_file + ": config"));
-    if (radices[0] * radices[1] * radices[2] != count)
-      throw InputError(fmt::format("{}: {} x {} x {} codec ids, but {} says {} audio codes", codec_file,
-                                   radices[0], radices[1], radices[2], tok_file, count));
-    model_->init_product_rows(first, radices, o_.seed + 1);
-    log_info("train",
-             "audio ids {}..{}: rows start as sums of envelope ({}), pitch ({}) and energy ({}) vectors",
-             first, first + count - 1, radices[0], radices[1], radices[2]);
-  }
-
   void build_model() {
     torch::manual_seed(o_.seed);
     const auto dtype = o_.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
@@ -206,7 +178,7 @@ class Trainer {
       }
       model_ = nn::GlmModel(config, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
       model_->init_weights(o_.seed);
-      if (!o_.init_audio_factors.empty()) init_audio_rows();
+      if (!o_.init_audio_factors.empty()) init_audio_factor_rows(*model_, o_.init_audio_factors, o_.seed + 1);
     }
     model_->set_gradient_checkpointing(o_.gradient_checkpointing);
     if (max_id_ >= model_->config().vocab_size) {
