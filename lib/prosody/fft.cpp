@@ -8,17 +8,13 @@
 #include <memory>
 #include <mutex>
 
+#include "symp/core/fftw_lock.h"
+
 namespace symp::prosody::detail {
-namespace {
-std::mutex& planner_mutex() {
-  static std::mutex m;
-  return m;
-}
-}  // namespace
 
 RealFft::RealFft(int n, bool measure) : n_(n) {
   if (n < 2) throw RuntimeError("FFT size must be at least 2");
-  std::lock_guard<std::mutex> lock(planner_mutex());
+  std::lock_guard<std::mutex> lock(fftw_planner_mutex());
   real_ = fftw_alloc_real(static_cast<size_t>(n));
   auto* spec = fftw_alloc_complex(static_cast<size_t>(n / 2 + 1));
   spectrum_ = reinterpret_cast<std::complex<double>*>(spec);  // layout-compatible (FFTW manual 4.1.1)
@@ -29,7 +25,7 @@ RealFft::RealFft(int n, bool measure) : n_(n) {
 }
 
 RealFft::~RealFft() {
-  std::lock_guard<std::mutex> lock(planner_mutex());
+  std::lock_guard<std::mutex> lock(fftw_planner_mutex());
   if (forward_plan_) fftw_destroy_plan(static_cast<fftw_plan>(forward_plan_));
   if (backward_plan_) fftw_destroy_plan(static_cast<fftw_plan>(backward_plan_));
   fftw_free(real_);

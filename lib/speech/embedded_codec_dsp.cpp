@@ -9,13 +9,11 @@
 #include <cmath>
 #include <mutex>
 
+#include "symp/core/fftw_lock.h"
+
 namespace symp::speech::dsp {
 
 namespace {
-std::mutex& planner_mutex() {
-  static std::mutex m;
-  return m;
-}
 double hz_to_mel(double hz) {
   return 2595.0 * std::log10(1.0 + hz / 700.0);
 }
@@ -29,14 +27,14 @@ RealFft::RealFft(int size) : size_(size) {
   time_ = static_cast<double*>(fftw_malloc(sizeof(double) * size));
   freq_ = reinterpret_cast<std::complex<double>*>(fftw_malloc(sizeof(fftw_complex) * (size / 2 + 1)));
   if (!time_ || !freq_) throw RuntimeError("FFT: cannot allocate buffers of size " + std::to_string(size));
-  std::lock_guard<std::mutex> lock(planner_mutex());
+  std::lock_guard<std::mutex> lock(fftw_planner_mutex());
   forward_plan_ = fftw_plan_dft_r2c_1d(size, time_, reinterpret_cast<fftw_complex*>(freq_), FFTW_ESTIMATE);
   inverse_plan_ = fftw_plan_dft_c2r_1d(size, reinterpret_cast<fftw_complex*>(freq_), time_, FFTW_ESTIMATE);
 }
 
 RealFft::~RealFft() {
   {
-    std::lock_guard<std::mutex> lock(planner_mutex());
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     fftw_destroy_plan(static_cast<fftw_plan>(forward_plan_));
     fftw_destroy_plan(static_cast<fftw_plan>(inverse_plan_));
   }
