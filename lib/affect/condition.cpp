@@ -8,12 +8,28 @@ namespace symp::affect {
 
 Condition resolve_unchecked(const ConditionOptions& options, Rng& rng, const AnchorSet& anchors);
 
-std::string ConditionOptions::source() const {
-  if (!emotion.empty()) return "emotion";
-  if (!va.empty()) return "va";
-  if (!interpolate.empty()) return "interpolate";
-  if (!taxonomy.empty() || !probs.empty()) return "sensor";
+std::string condition_source_name(ConditionSource source) {
+  switch (source) {
+    case ConditionSource::Emotion:
+      return "emotion";
+    case ConditionSource::Va:
+      return "va";
+    case ConditionSource::Interpolate:
+      return "interpolate";
+    case ConditionSource::Sensor:
+      return "sensor";
+    case ConditionSource::None:
+      return "none";
+  }
   return "none";
+}
+
+ConditionSource ConditionOptions::source() const {
+  if (!emotion.empty()) return ConditionSource::Emotion;
+  if (!va.empty()) return ConditionSource::Va;
+  if (!interpolate.empty()) return ConditionSource::Interpolate;
+  if (!taxonomy.empty() || !probs.empty()) return ConditionSource::Sensor;
+  return ConditionSource::None;
 }
 
 void ConditionOptions::validate() const {
@@ -41,21 +57,21 @@ Condition resolve_condition(const ConditionOptions& options, Rng& rng, const Anc
 Condition resolve_unchecked(const ConditionOptions& options, Rng& rng, const AnchorSet& anchors) {
   Condition c;
   c.source = options.source();
-  if (c.source == "emotion") {
+  if (c.source == ConditionSource::Emotion) {
     const auto& a = anchors.find(options.emotion);
     c.requested = a.va;
     c.label = a.name;
-  } else if (c.source == "va") {
+  } else if (c.source == ConditionSource::Va) {
     c.requested = parse_va(options.va);
     c.label = fmt::format("va({:.2f},{:.2f})", c.requested->valence, c.requested->arousal);
-  } else if (c.source == "interpolate") {
+  } else if (c.source == ConditionSource::Interpolate) {
     const auto comma = options.interpolate.find(',');
     if (comma == std::string::npos) throw UsageError("--interpolate: expected two emotions 'A,B'");
     const auto& a = anchors.find(options.interpolate.substr(0, comma));
     const auto& b = anchors.find(options.interpolate.substr(comma + 1));
     c.requested = interpolate(a.va, b.va, options.t);
     c.label = fmt::format("{}->{}@{:g}", a.name, b.name, options.t);
-  } else if (c.source == "sensor") {
+  } else if (c.source == ConditionSource::Sensor) {
     const auto tax = load_taxonomy(options.taxonomy, anchors);
     c.requested = fuse(tax, parse_probs(options.probs)).va;
     c.label = tax.name;

@@ -14,27 +14,27 @@ namespace symp::data {
 
 using Json = nlohmann::json;
 
-void write_datasheet(const std::string& out_dir, const std::vector<Json>& records, const CorpusPlan& plan,
-                     const Json& settings, const Json& backends) {
+void write_datasheet(const std::string& out_dir, const std::vector<records::ManifestRecord>& manifest,
+                     const CorpusPlan& plan, const Json& settings, const Json& backends) {
   std::map<std::string, std::map<std::string, int64_t>> by_emotion;  // emotion -> "split/partition" -> n
   std::map<std::string, int64_t> by_split, by_partition, by_split_partition;
   std::set<std::string> queries_seen;
   std::map<std::string, std::set<std::string>> query_partitions;
   double query_seconds = 0.0, response_seconds = 0.0;
   std::vector<double> durations;
-  for (const auto& r : records) {
-    const std::string split = r.at("split"), partition = r.at("partition"), emotion = r.at("emotion");
-    const std::string query_id = r.at("query_id");
+  for (const auto& r : manifest) {
+    const std::string &split = r.split, &partition = r.partition, &emotion = r.emotion;
+    const std::string& query_id = r.query_key();
     ++by_emotion[emotion][split + "/" + partition];
     ++by_split[split];
     ++by_partition[partition];
     ++by_split_partition[split + "/" + partition];
     query_partitions[query_id].insert(partition);
-    const double rd = r.at("response_duration");
+    const double rd = r.response_duration.value_or(0.0);
     response_seconds += rd;
     durations.push_back(rd);
     if (queries_seen.insert(query_id).second) {
-      const double qd = r.at("query_duration");
+      const double qd = r.query_duration.value_or(0.0);
       query_seconds += qd;
       durations.push_back(qd);
     }
@@ -44,7 +44,7 @@ void write_datasheet(const std::string& out_dir, const std::vector<Json>& record
   const double hours = (query_seconds + response_seconds) / 3600.0;
 
   Json j;
-  j["records"] = records.size();
+  j["records"] = manifest.size();
   j["unique_queries"] = queries_seen.size();
   j["queries_on_both_sides"] = queries_on_both_sides;
   j["counts"] = {{"by_emotion", by_emotion},
@@ -54,7 +54,7 @@ void write_datasheet(const std::string& out_dir, const std::vector<Json>& record
   j["audio"] = {{"hours", hours},
                 {"query_hours", query_seconds / 3600.0},
                 {"response_hours", response_seconds / 3600.0},
-                {"files", queries_seen.size() + records.size()},
+                {"files", queries_seen.size() + manifest.size()},
                 {"histogram", "durations.png"}};
   j["dedup"] = plan.to_json().at("dedup");
   j["failed_items"] = plan.failed_items;
@@ -72,7 +72,7 @@ void write_datasheet(const std::string& out_dir, const std::vector<Json>& record
       "arousal\n"
       "are the anchor of its target emotion (PAPER.md sections 1 and 3).\n\n";
   md += "## Composition\n\n";
-  md += fmt::format("- Records (query-response pairs): {}\n- Unique queries: {}\n", records.size(),
+  md += fmt::format("- Records (query-response pairs): {}\n- Unique queries: {}\n", manifest.size(),
                     queries_seen.size());
   for (const auto& [k, v] : by_split_partition) md += fmt::format("- {}: {}\n", k, v);
   md +=

@@ -27,6 +27,7 @@
 #include "symp/data/speech_backend.h"
 #include "symp/data/templates.h"
 #include "symp/io/jsonl.h"
+#include "symp/records/manifest.h"
 
 #include "gen_data_units.h"
 
@@ -134,26 +135,28 @@ using detail::Context;
 using detail::UnitResult;
 using detail::Work;
 
-Json make_record(const Context& ctx, const PlannedRecord& r, double query_duration,
-                 double response_duration) {
+records::ManifestRecord make_record(const Context& ctx, const PlannedRecord& r, double query_duration,
+                                    double response_duration) {
   const PlannedQuery& q = ctx.plan.queries[r.query];
   const affect::VA va = ctx.anchors.find(r.emotion).va;
-  return {{"id", r.id},
-          {"split", q.split},
-          {"partition", q.partition},
-          {"query_id", q.id},
-          {"emotion", r.emotion},
-          {"valence", va.valence},
-          {"arousal", va.arousal},
-          {"query_emotion", q.emotion},
-          {"query_text", q.text},
-          {"response_text", r.text},
-          {"query_audio", query_audio_rel(q)},
-          {"response_audio", response_audio_rel(r)},
-          {"speaker", q.speaker},
-          {"response_speaker", r.speaker},
-          {"query_duration", query_duration},
-          {"response_duration", response_duration}};
+  records::ManifestRecord m;
+  m.id = r.id;
+  m.split = q.split;
+  m.partition = q.partition;
+  m.query_id = q.id;
+  m.emotion = r.emotion;
+  m.valence = va.valence;
+  m.arousal = va.arousal;
+  m.query_emotion = q.emotion;
+  m.query_text = q.text;
+  m.response_text = r.text;
+  m.query_audio = query_audio_rel(q);
+  m.response_audio = response_audio_rel(r);
+  m.speaker = q.speaker;
+  m.response_speaker = r.speaker;
+  m.query_duration = query_duration;
+  m.response_duration = response_duration;
+  return m;
 }
 
 io::RetryPolicy retry_policy(const GenDataOptions& o) {
@@ -320,7 +323,7 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
   }
 
   // What is already done: the manifest's records (a torn last line is cut by the appender).
-  const std::string manifest_path = options.out_dir + "/manifest.jsonl";
+  const std::string manifest_path = records::manifest_path(options.out_dir);
   std::map<std::string, size_t> record_index;
   for (size_t i = 0; i < plan.records.size(); ++i) record_index[plan.records[i].id] = i;
   std::vector<bool> done(plan.records.size(), false);
@@ -329,7 +332,8 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
     io::for_each_jsonl(
         manifest_path,
         [&](const Json& rec, size_t line) {
-          const std::string id = io::require_string(rec, "id", fmt::format("{}:{}", manifest_path, line));
+          const std::string id =
+              records::parse_manifest_record(rec, fmt::format("{}:{}", manifest_path, line)).id;
           const auto it = record_index.find(id);
           if (it == record_index.end())
             throw InputError(fmt::format("{}:{}: record '{}' is not in the plan", manifest_path, line, id));
@@ -370,7 +374,7 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
       for (const auto& [ri, d] : u.responses) {
         if (done[ri]) continue;  // spoken again only to keep the engine's history the same
         done[ri] = true;
-        manifest.append(make_record(ctx, plan.records[ri], u.query_duration, d));
+        manifest.append(records::to_json(make_record(ctx, plan.records[ri], u.query_duration, d)));
         ++made;
         bar.advance();
       }
@@ -394,43 +398,45 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
   }
 
   // Check the finished manifest against the plan and the files, then clean up and describe.
-  auto records = io::read_jsonl(manifest_path);
+  std::vector<records::ManifestRecord> written;
+  records::for_each_manifest_record(manifest_path,
+                                    [&](const records::ManifestRecord& r, size_t) { written.push_back(r); });
   // Workers finish in any order and the manifest is appended as they do (so a killed run keeps what it
   // made); once complete it is rewritten in plan order, so a seed gives the same file on every run.
   {
     std::map<std::string, size_t> plan_index;
     for (size_t i = 0; i < plan.records.size(); ++i) plan_index[plan.records[i].id] = i;
-    auto position = [&](const Json& r) {
-      const auto it = plan_index.find(r.value("id", ""));
+    auto position = [&](const records::ManifestRecord& r) {
+      const auto it = plan_index.find(r.id);
       return it == plan_index.end() ? plan.records.size() : it->second;
     };
-    if (!std::is_sorted(records.begin(), records.end(),
-                        [&](const Json& a, const Json& b) { return position(a) < position(b); })) {
-      std::stable_sort(records.begin(), records.end(),
-                       [&](const Json& a, const Json& b) { return position(a) < position(b); });
-      io::write_jsonl_atomic(manifest_path, records);
+    auto before = [&](const records::ManifestRecord& a, const records::ManifestRecord& b) {
+      return position(a) < position(b);
+    };
+    if (!std::is_sorted(written.begin(), written.end(), before)) {
+      std::stable_sort(written.begin(), written.end(), before);
+      std::vector<Json> lines;
+      for (const auto& r : written) lines.push_back(records::to_json(r));
+      io::write_jsonl_atomic(manifest_path, lines);
     }
   }
   std::set<std::string> ids, referenced;
   double seconds = 0.0;
   std::set<std::string> seen_queries;
-  for (const auto& r : records) {
-    if (!ids.insert(r.at("id").get<std::string>()).second)
-      throw RuntimeError(fmt::format("{}: duplicate id '{}'", manifest_path, r.at("id").get<std::string>()));
-    for (const char* key : {"query_audio", "response_audio"}) {
-      const std::string rel = r.at(key);
-      if (!fs::exists(options.out_dir + "/" + rel))
-        throw RuntimeError(
-            fmt::format("{}: record '{}': {} is missing", manifest_path, r.at("id").get<std::string>(), rel));
-      referenced.insert(rel);
+  for (const auto& r : written) {
+    if (!ids.insert(r.id).second)
+      throw RuntimeError(fmt::format("{}: duplicate id '{}'", manifest_path, r.id));
+    for (const std::string* rel : {&r.query_audio, &r.response_audio}) {
+      if (!fs::exists(options.out_dir + "/" + *rel))
+        throw RuntimeError(fmt::format("{}: record '{}': {} is missing", manifest_path, r.id, *rel));
+      referenced.insert(*rel);
     }
-    seconds += r.at("response_duration").get<double>();
-    if (seen_queries.insert(r.at("query_id").get<std::string>()).second)
-      seconds += r.at("query_duration").get<double>();
+    seconds += r.response_duration.value_or(0.0);
+    if (seen_queries.insert(r.query_key()).second) seconds += r.query_duration.value_or(0.0);
   }
-  if (speech_failures.empty() && records.size() != plan.records.size())
+  if (speech_failures.empty() && written.size() != plan.records.size())
     throw RuntimeError(
-        fmt::format("{}: {} records, the plan has {}", manifest_path, records.size(), plan.records.size()));
+        fmt::format("{}: {} records, the plan has {}", manifest_path, written.size(), plan.records.size()));
   const int64_t orphans = remove_orphans(options.out_dir, referenced);
   if (orphans > 0) log_info("gen-data", "removed {} audio files no record refers to", orphans);
 
@@ -444,7 +450,7 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
       {"text", text_description}, {"speech", speech_description}, {"dedup_embedder", plan.dedup.embedder}};
   CorpusPlan described = plan;
   for (const auto& f : speech_failures) described.failed_items.push_back(f);
-  write_datasheet(options.out_dir, records, described, settings, backends);
+  write_datasheet(options.out_dir, written, described, settings, backends);
   if (!speech_failures.empty())
     throw RuntimeError(
         fmt::format("gen-data: speech failed for {} queries (first: {}); the corpus in {} is "
@@ -452,7 +458,7 @@ GenDataSummary run_gen_data(const GenDataOptions& options, symp::text::Embedder*
                     speech_failures.size(), speech_failures.front(), options.out_dir));
 
   GenDataSummary summary;
-  summary.records = static_cast<int64_t>(records.size());
+  summary.records = static_cast<int64_t>(written.size());
   summary.synthesized = made;
   summary.audio_hours = seconds / 3600.0;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -19,6 +19,7 @@
 #include "gen_data_units.h"
 #include "symp/core/error.h"
 #include "symp/core/log.h"
+#include "symp/core/worker_pool.h"
 #include "symp/data/espeak_tts.h"
 
 namespace symp::data::detail {
@@ -171,23 +172,17 @@ std::vector<std::string> run_threaded(const Context& ctx, const Work& work, int 
                                       const std::function<void(const UnitResult&)>& on_done) {
   std::mutex mutex;
   std::vector<std::string> failures;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < work.queries.size(); i = next++) {
-      try {
-        UnitResult u = synthesize_unit(ctx, tts, work.queries[i], work.records_of[i], true);
-        std::lock_guard<std::mutex> lock(mutex);
-        on_done(u);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(mutex);
-        failures.push_back(
-            fmt::format("speech for query {}: {}", ctx.plan.queries[work.queries[i]].id, e.what()));
-      }
+  parallel_for(work.queries.size(), n, [&](size_t i) {
+    try {
+      UnitResult u = synthesize_unit(ctx, tts, work.queries[i], work.records_of[i], true);
+      std::lock_guard<std::mutex> lock(mutex);
+      on_done(u);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mutex);
+      failures.push_back(
+          fmt::format("speech for query {}: {}", ctx.plan.queries[work.queries[i]].id, e.what()));
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  });
   std::sort(failures.begin(), failures.end());
   return failures;
 }

@@ -13,6 +13,7 @@
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/rng.h"
+#include "symp/core/worker_pool.h"
 #include "symp/data/templates.h"
 #include "symp/io/jsonl.h"
 
@@ -145,14 +146,7 @@ TextResult OpenAiTextBackend::chat(const std::string& key, const std::string& sy
 
 std::vector<TextResult> OpenAiTextBackend::run_all(size_t n, const std::function<TextResult(size_t)>& one) {
   std::vector<TextResult> out(n);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) out[i] = one(i);
-  };
-  std::vector<std::thread> threads;
-  const size_t count = std::min<size_t>(static_cast<size_t>(concurrency_), std::max<size_t>(1, n));
-  for (size_t t = 0; t < count; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  parallel_for(n, concurrency_, [&](size_t i) { out[i] = one(i); });
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "model_io.h"
 #include "stop_tokens.h"
+#include "symp/codec/codec.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
@@ -18,7 +19,8 @@
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
 #include "symp/nn/glm.h"
-#include "symp/speech/codec.h"
+#include "symp/records/manifest.h"
+#include "symp/records/response.h"
 #include "symp/text/glm_tokenizer.h"
 #include "symp/text/sentencepiece.h"
 #include "symp/text/sequence.h"
@@ -65,41 +67,25 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
   std::set<std::string> seen;
   std::map<std::string, std::map<std::string, std::string>> references;  // query id -> emotion -> reply
   if (!o.manifest.empty()) {
-    const auto base = fs::path(o.manifest).parent_path();
-    io::for_each_jsonl(o.manifest, [&](const Json& r, size_t line) {
-      const std::string ctx = fmt::format("{}:{}", o.manifest, line);
-      if (!o.partition.empty() && r.value("partition", "") != o.partition) return;
-      if (!o.split.empty() && r.value("split", "") != o.split) return;
+    records::for_each_manifest_record(o.manifest, [&](const records::ManifestRecord& r, size_t) {
+      if (!o.partition.empty() && r.partition != o.partition) return;
+      if (!o.split.empty() && r.split != o.split) return;
       Input in;
-      in.id = r.contains("query_id") ? r["query_id"].dump() : io::require_string(r, "id", ctx);
-      if (r.contains("query_id") && r["query_id"].is_string()) in.id = r["query_id"].get<std::string>();
-      if (r.contains("emotion") && r.contains("response_text") && r["response_text"].is_string())
-        references[in.id][r.value("emotion", "")] = r["response_text"].get<std::string>();
+      in.id = r.query_key();
+      if (!r.emotion.empty()) references[in.id][r.emotion] = r.response_text;
       if (!seen.insert(in.id).second) return;  // one input per query (the neutral split repeats it 12 times)
-      const auto audio = r.contains("query_audio") ? io::require_string(r, "query_audio", ctx)
-                                                   : io::require_string(r, "audio", ctx);
-      in.audio_path = fs::path(audio).is_absolute() ? audio : (base / audio).string();
-      in.text = r.value("query_text", "");
-      in.split = r.value("split", "");
-      if (in.split == "emotional") in.emotion = r.value("emotion", "");
+      records::require(r, {records::ManifestField::QueryAudio});
+      in.audio_path = records::resolve_audio(o.manifest, r.query_audio);
+      in.text = r.query_text;
+      in.split = r.split;
+      if (in.split == "emotional") in.emotion = r.emotion;
       inputs.push_back(std::move(in));
     });
     for (auto& in : inputs) in.references = references[in.id];
   }
-  for (const auto& a : o.audio) {
-    std::vector<fs::path> files;
-    if (fs::is_directory(a)) {
-      for (const auto& e : fs::directory_iterator(a)) {
-        if (e.path().extension() == ".wav" || e.path().extension() == ".flac") files.push_back(e.path());
-      }
-      std::sort(files.begin(), files.end());
-    } else {
-      files.emplace_back(a);
-    }
-    for (const auto& f : files) {
-      Input in{f.stem().string(), f.string(), "", "", "", {}};
-      if (seen.insert(in.id).second) inputs.push_back(in);
-    }
+  for (const auto& f : io::expand_audio_paths(o.audio)) {
+    Input in{fs::path(f).stem().string(), f, "", "", "", {}};
+    if (seen.insert(in.id).second) inputs.push_back(in);
   }
   if (o.limit > 0 && static_cast<int>(inputs.size()) > o.limit) inputs.resize(static_cast<size_t>(o.limit));
   if (inputs.empty())
@@ -150,13 +136,15 @@ std::vector<Target> collect_targets(const InferOptions& o) {
     for (double t : o.t_sweep) add_interp(o.condition.interpolate, t);
   } else {
     Target t{o.condition, "", "", ""};
+    using affect::ConditionSource;
     const auto source = o.condition.source();
-    if (source == "emotion") t.emotion = check_emotion(o.condition.emotion, "--emotion").name;
-    t.name = source == "emotion"       ? t.emotion
-             : source == "none"        ? "NA"
-             : source == "va"          ? "va_" + o.condition.va
-             : source == "interpolate" ? fmt::format("{}_t{:.2f}", o.condition.interpolate, o.condition.t)
-                                       : o.condition.taxonomy;
+    if (source == ConditionSource::Emotion) t.emotion = check_emotion(o.condition.emotion, "--emotion").name;
+    t.name = source == ConditionSource::Emotion ? t.emotion
+             : source == ConditionSource::None  ? "NA"
+             : source == ConditionSource::Va    ? "va_" + o.condition.va
+             : source == ConditionSource::Interpolate
+                 ? fmt::format("{}_t{:.2f}", o.condition.interpolate, o.condition.t)
+                 : o.condition.taxonomy;
     t.name = sanitize(t.name);
     targets.push_back(t);
   }
@@ -259,13 +247,13 @@ std::set<std::string> kept_replies(const std::string& responses_path, const std:
   if (!fs::exists(responses_path)) return done;
   const auto records = io::read_jsonl(responses_path, /*tolerate_torn_tail=*/true);
   std::vector<Json> kept;
-  for (auto r = records.rbegin(); r != records.rend(); ++r) {
-    const auto key = r->contains("key") && (*r)["key"].is_string() ? (*r)["key"].get<std::string>() : "";
-    const auto audio = r->contains("response_audio") ? (*r)["response_audio"] : Json();
+  for (size_t k = records.size(); k-- > 0;) {
+    const auto reply =
+        records::parse_response_record(records[k], fmt::format("{}:{}", responses_path, k + 1));
     const bool finished =
-        audio.is_null() || (audio.is_string() && fs::exists(fs::path(out_dir) / audio.get<std::string>()));
-    if (key.empty() || !finished || !done.insert(key).second) continue;
-    kept.push_back(*r);
+        reply.response_audio.empty() || fs::exists(fs::path(out_dir) / reply.response_audio);
+    if (reply.key.empty() || !finished || !done.insert(reply.key).second) continue;
+    kept.push_back(records[k]);
   }
   std::reverse(kept.begin(), kept.end());
   if (kept.size() != records.size()) {
@@ -297,9 +285,10 @@ void InferOptions::validate() const {
   if (limit < 0) throw UsageError("--limit: must be >= 0");
   const int modes = int(all_emotions) + int(reference_conditions) + int(!t_sweep.empty());
   if (modes > 1) throw UsageError("choose one of --all-emotions, --reference-conditions, --t-sweep");
-  if (!cues.empty() && (modes > 0 || condition.source() != "none" || condition.noise_sigma != 0))
+  if (!cues.empty() &&
+      (modes > 0 || condition.source() != affect::ConditionSource::None || condition.noise_sigma != 0))
     throw UsageError("--cues gives each input its own conditions: not with another condition option");
-  if (modes == 1 && condition.source() != "none" && t_sweep.empty()) {
+  if (modes == 1 && condition.source() != affect::ConditionSource::None && t_sweep.empty()) {
     throw UsageError(
         "--all-emotions / --reference-conditions replace --emotion, --va, --interpolate and --probs");
   }
@@ -342,12 +331,12 @@ InferSummary run_infer(const InferOptions& o) {
                     "tokenizer do not belong together",
                     o.model_dir, vocab, tokenizer->vocab_size()));
   }
-  speech::CodecLocation where;
+  codec::CodecLocation where;
   where.kind = o.codec;
   where.encoder_dir = o.codec_encoder_dir.empty() ? o.tokenizer_dir : o.codec_encoder_dir;
   where.decoder_dir = o.codec_decoder_dir.empty() ? o.tokenizer_dir : o.codec_decoder_dir;
   where.device = o.device;
-  auto codec = speech::open_codec(where);
+  auto codec = codec::open_codec(where);
   log_info("infer", "{} inputs, {} replies per system, {} systems; codec {}", inputs.size(), replies_planned,
            systems.size(), codec->describe());
 
@@ -464,46 +453,44 @@ InferSummary run_infer(const InferOptions& o) {
         // The corpus's reply to this query for this target (the emotional split: the query's own emotion).
         const auto ref = in.references.find(in.split == "emotional" ? in.emotion : target.emotion);
         const std::string* reference = ref == in.references.end() ? nullptr : &ref->second;
-        Json rec = {{"key", key},
-                    {"id", sanitize(sys.name) + "__" + sanitize(in.id) + "__" + target.name},
-                    {"system", sys.name},
-                    {"adapter", sys.adapter_dir},
-                    {"query_id", in.id},
-                    {"input", in.audio_path},
-                    {"query_text", in.text},
-                    {"condition", target.name},
-                    {"condition_source", cond.source},
-                    {"emotion", target.emotion.empty() ? Json(nullptr) : Json(target.emotion)},
-                    {"cue_modality", target.modality.empty() ? Json(nullptr) : Json(target.modality)},
-                    {"prompt", built.system},
-                    {"prompt_style", text::prompt_style_name(sys.style)},
-                    {"setting", !o.setting.empty() ? Json(o.setting)
-                                : in.split.empty() ? Json(nullptr)
-                                                   : Json(in.split)},
-                    {"query_emotion", in.emotion.empty() ? Json(nullptr) : Json(in.emotion)},
-                    {"reference_text", reference ? Json(*reference) : Json(nullptr)},
-                    {"response_text", reply_text},
-                    {"response_audio", wav.samples.empty() ? Json(nullptr) : Json(rel_wav)},
-                    {"response_duration", wav.duration()},
-                    {"prompt_tokens", prompt.size()},
-                    {"text_tokens", text_ids.size()},
-                    {"audio_tokens", codes.size()},
-                    {"stopped", stop_token.empty()                ? "max_new_tokens"
-                                : stop_token == "<|user|>"        ? "user"
-                                : stop_token == "<|observation|>" ? "observation"
-                                                                  : "eos"},
-                    {"stop_token", stop_token.empty() ? Json(nullptr) : Json(stop_token)},
-                    {"generation_seconds", gen_s},
-                    {"decode_seconds", decode_s},
-                    {"tokens_per_second", gen_s > 0 ? generated.size() / gen_s : 0.0}};
-        if (o.stream && first_audio_s >= 0) rec["first_audio_seconds"] = first_audio_s;
+        records::ResponseRecord rec;
+        rec.key = key;
+        rec.id = sanitize(sys.name) + "__" + sanitize(in.id) + "__" + target.name;
+        rec.system = sys.name;
+        rec.adapter = sys.adapter_dir;
+        rec.query_id = in.id;
+        rec.input = in.audio_path;
+        rec.query_text = in.text;
+        rec.condition = target.name;
+        rec.condition_source = affect::condition_source_name(cond.source);
+        rec.emotion = target.emotion;
+        rec.cue_modality = target.modality;
+        rec.prompt = built.system;
+        rec.prompt_style = text::prompt_style_name(sys.style);
+        rec.setting = !o.setting.empty() ? o.setting : in.split;
+        rec.query_emotion = in.emotion;
+        rec.reference_text = reference ? *reference : "";
+        rec.response_text = reply_text;
+        rec.response_audio = wav.samples.empty() ? "" : rel_wav;
+        rec.response_duration = wav.duration();
+        rec.prompt_tokens = static_cast<int64_t>(prompt.size());
+        rec.text_tokens = static_cast<int64_t>(text_ids.size());
+        rec.audio_tokens = static_cast<int64_t>(codes.size());
+        rec.stopped = stop_token.empty()                ? "max_new_tokens"
+                      : stop_token == "<|user|>"        ? "user"
+                      : stop_token == "<|observation|>" ? "observation"
+                                                        : "eos";
+        rec.stop_token = stop_token;
+        rec.generation_seconds = gen_s;
+        rec.decode_seconds = decode_s;
+        rec.tokens_per_second = gen_s > 0 ? generated.size() / gen_s : 0.0;
+        if (o.stream && first_audio_s >= 0) rec.first_audio_seconds = first_audio_s;
         if (cond.requested) {
-          rec["requested_valence"] = cond.requested->valence;
-          rec["requested_arousal"] = cond.requested->arousal;
+          rec.requested_valence = cond.requested->valence;
+          rec.requested_arousal = cond.requested->arousal;
         }
-        rec["valence"] = cond.used ? Json(cond.used->valence) : Json(nullptr);
-        rec["arousal"] = cond.used ? Json(cond.used->arousal) : Json(nullptr);
-        out.append(rec);
+        if (cond.used) rec.valence = cond.used->valence, rec.arousal = cond.used->arousal;
+        out.append(records::to_json(rec));
         gen_seconds += gen_s;
         decode_seconds += decode_s;
         gen_tokens += static_cast<int64_t>(generated.size());

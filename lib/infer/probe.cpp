@@ -14,6 +14,7 @@
 #include "symp/core/rng.h"
 #include "symp/io/jsonl.h"
 #include "symp/nn/glm.h"
+#include "symp/records/encoded.h"
 
 namespace symp::infer {
 namespace {
@@ -42,26 +43,23 @@ std::vector<ProbeRecord> read_records(const ProbeOptions& o, const text::ChatTok
   const auto& anchors = affect::AnchorSet::builtin().all();
   const auto prefix = tokenizer.prefix_ids();
   std::vector<ProbeRecord> out;
-  io::for_each_jsonl(o.encoded, [&](const Json& r, size_t line) {
+  records::for_each_encoded_record(o.encoded, [&](const records::EncodedRecord& r, size_t line) {
     if (o.limit > 0 && static_cast<int>(out.size()) >= o.limit) return;
     const std::string where = fmt::format("{}:{}", o.encoded, line);
-    if (!o.split.empty() && r.value("split", "") != o.split) return;
-    const std::string emotion = r.value("emotion", "");
+    if (!o.split.empty() && r.split != o.split) return;
     const auto truth =
-        std::find_if(anchors.begin(), anchors.end(), [&](const auto& a) { return a.name == emotion; });
+        std::find_if(anchors.begin(), anchors.end(), [&](const auto& a) { return a.name == r.emotion; });
     if (truth == anchors.end()) return;  // no anchor to be right about
     ProbeRecord p;
-    p.id = io::require_string(r, "id", where);
+    if (r.id.empty()) throw InputError(where + ": field 'id' missing");
+    p.id = r.id;
     p.truth = static_cast<size_t>(truth - anchors.begin());
-    const std::string text = io::require_string(r, "text", where);
-    if (!r.contains("input_ids") || !r["input_ids"].is_array() || !r.contains("assistant_start"))
-      throw InputError(where +
-                       ": fields 'input_ids' and 'assistant_start' are required (tokenize encode's records)");
-    const auto ids = r["input_ids"].get<std::vector<int64_t>>();
-    const int64_t start = r["assistant_start"].get<int64_t>();
-    if (start <= 0 || start >= static_cast<int64_t>(ids.size()))
-      throw InputError(where + ": field 'assistant_start' " + std::to_string(start) +
-                       " is outside the record");
+    const std::string& text = r.text;
+    if (text.empty()) throw InputError(where + ": field 'text' missing or empty");
+    if (!r.assistant_start)
+      throw InputError(where + ": field 'assistant_start' is required (tokenize encode's records)");
+    const auto& ids = r.input_ids;
+    const int64_t start = *r.assistant_start;
     if (out.empty()) {  // the tokenizer must be the one the records were encoded with
       auto again = prefix;
       const auto body = tokenizer.encode(text);

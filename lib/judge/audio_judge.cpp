@@ -13,7 +13,9 @@
 #include "symp/core/log.h"
 #include "symp/core/progress.h"
 #include "symp/core/rng.h"
+#include "symp/core/worker_pool.h"
 #include "symp/io/http.h"
+#include "symp/records/judge_item.h"
 
 namespace symp::judge {
 namespace {
@@ -135,20 +137,21 @@ std::string base64_encode(const std::string& bytes) {
 }
 
 io::Json JudgedItem::to_json() const {
-  io::Json j{{"system", response->system},
-             {"id", response->id},
-             {"setting", setting_name(response->setting)},
-             {"emotion", response->emotion},
-             {"valence", response->valence},
-             {"arousal", response->arousal},
-             {"rubric", rubric},
-             {"ratings", ratings},
-             {"replies", replies},
-             {"unparsed_replies", unparsed},
-             {"failed_samples", failed_samples},
-             {"score", score ? io::Json(*score) : io::Json(nullptr)}};
-  if (!error.empty()) j["error"] = error;
-  return j;
+  records::JudgeItemRecord r;
+  r.system = response->system;
+  r.id = response->id;
+  r.setting = setting_name(response->setting);
+  r.emotion = response->emotion;
+  r.valence = response->valence;
+  r.arousal = response->arousal;
+  r.rubric = rubric;
+  r.ratings = ratings;
+  r.replies = replies;
+  r.unparsed_replies = unparsed;
+  r.failed_samples = failed_samples;
+  r.score = score;
+  r.error = error;
+  return records::to_json(r);
 }
 
 std::vector<JudgedItem> judge_audio(const std::vector<Response>& responses, const AudioJudgeOptions& o,
@@ -230,25 +233,16 @@ std::vector<JudgedItem> judge_audio(const std::vector<Response>& responses, cons
   };
 
   Progress bar("judge", static_cast<int64_t>(items.size()), "reply");
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < items.size(); i = next++) {
-      try {
-        judge_one(items[i]);
-      } catch (const std::exception& e) {
-        items[i].error = e.what();
-        items[i].score.reset();
-        log_warn("judge", "{}: {}", items[i].response->where, e.what());
-      }
-      bar.advance();
+  parallel_for(items.size(), o.concurrency, [&](size_t i) {
+    try {
+      judge_one(items[i]);
+    } catch (const std::exception& e) {
+      items[i].error = e.what();
+      items[i].score.reset();
+      log_warn("judge", "{}: {}", items[i].response->where, e.what());
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < std::min<int>(o.concurrency, static_cast<int>(std::max<size_t>(1, items.size())));
-       ++t) {
-    threads.emplace_back(worker);
-  }
-  for (auto& t : threads) t.join();
+    bar.advance();
+  });
   bar.finish();
 
   size_t errors = 0;

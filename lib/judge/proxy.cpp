@@ -7,6 +7,7 @@
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/judge/audio_judge.h"
+#include "symp/records/manifest.h"
 #include "symp/text/rouge.h"
 
 namespace symp::judge {
@@ -30,10 +31,10 @@ TextEmotionProxy TextEmotionProxy::train(const ProxyOptions& options) {
   TextEmotionProxy p;
   p.options_ = options;
   std::vector<std::pair<std::string, std::string>> data;  // (emotion, text)
-  io::for_each_jsonl(options.corpus_manifest, [&](const io::Json& r, size_t line) {
-    if (r.value("partition", "") != "train") return;
-    const std::string where = options.corpus_manifest + ":" + std::to_string(line);
-    data.emplace_back(io::require_string(r, "emotion", where), io::require_string(r, "response_text", where));
+  records::for_each_manifest_record(options.corpus_manifest, [&](const records::ManifestRecord& r, size_t) {
+    if (r.partition != "train") return;
+    records::require(r, {records::ManifestField::Emotion, records::ManifestField::ResponseText});
+    data.emplace_back(r.emotion, r.response_text);
   });
   if (data.empty()) throw InputError(options.corpus_manifest + ": no record with partition \"train\"");
   for (const auto& [emotion, text] : data) {
@@ -89,9 +90,9 @@ double TextEmotionProxy::score(const std::string& text, const std::string& targe
 io::Json TextEmotionProxy::validate_on_eval() const {
   size_t n = 0, correct = 0;
   double true_score = 0.0, control_score = 0.0;
-  io::for_each_jsonl(options_.corpus_manifest, [&](const io::Json& r, size_t) {
-    if (r.value("partition", "") != "eval" || !r.contains("response_text") || !r.contains("emotion")) return;
-    const std::string text = r["response_text"].get<std::string>(), emotion = r["emotion"].get<std::string>();
+  records::for_each_manifest_record(options_.corpus_manifest, [&](const records::ManifestRecord& r, size_t) {
+    if (r.partition != "eval" || r.emotion.empty() || r.response_text.empty()) return;
+    const std::string &text = r.response_text, &emotion = r.emotion;
     auto post = posterior(text);
     auto best =
         std::max_element(post.begin(), post.end(), [](auto& a, auto& b) { return a.second < b.second; });

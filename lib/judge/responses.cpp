@@ -1,4 +1,5 @@
 #include "symp/judge/responses.h"
+#include "symp/records/response.h"
 
 #include <algorithm>
 
@@ -8,20 +9,6 @@
 #include "symp/io/jsonl.h"
 
 namespace symp::judge {
-namespace {
-
-// The first of `keys` holding a string (or a number, written out).
-std::string first_string(const io::Json& r, std::initializer_list<const char*> keys) {
-  for (const char* k : keys) {
-    if (!r.contains(k)) continue;
-    const auto& v = r[k];
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number_integer()) return std::to_string(v.get<long long>());
-  }
-  return "";
-}
-
-}  // namespace
 
 ResponseSource ResponseSource::parse(const std::string& spec) {
   ResponseSource s;
@@ -43,20 +30,20 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
     auto source = ResponseSource::parse(spec);
     fs::path base = fs::absolute(source.path).parent_path();
     std::string folder_name = base.filename().string();
-    io::for_each_jsonl(source.path, [&](const io::Json& r, size_t line) {
+    records::for_each_response_record(source.path, [&](const records::ResponseRecord& r, size_t line) {
       Response x;
       x.where = source.path + ":" + std::to_string(line);
-      x.id = first_string(r, {"id"});
-      if (x.id.empty()) throw InputError(x.where + ": field 'id' missing");
-      x.system = !source.system.empty() ? source.system : first_string(r, {"system"});
+      x.id = r.id;
+      x.system = !source.system.empty() ? source.system : r.system;
       if (x.system.empty()) x.system = folder_name;
-      std::string audio = first_string(r, {"response_audio", "audio", "wav"});
-      if (!audio.empty()) x.audio = fs::path(audio).is_absolute() ? audio : (base / audio).string();
-      std::string setting = first_string(r, {"setting", "split"});
+      if (!r.response_audio.empty())
+        x.audio =
+            fs::path(r.response_audio).is_absolute() ? r.response_audio : (base / r.response_audio).string();
+      const std::string setting = !r.setting.empty() ? r.setting : r.split;
       x.setting = setting.empty() ? default_setting : parse_setting(setting, x.where + ": field 'setting'");
       // The Emotional setting judges against the emotion in the user's voice (infer's query_emotion),
       // whatever condition the prompt carried (usually none).
-      const std::string query_emotion = first_string(r, {"query_emotion"});
+      const std::string& query_emotion = r.query_emotion;
       if (x.setting == Setting::CommonEval) {
         // Real spoken questions: no emotion to judge against; the CommonEval rubric rates the answer.
         x.emotion = "";
@@ -68,11 +55,10 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
         x.valence = a.va.valence;
         x.arousal = a.va.arousal;
       } else {
-        x.emotion = first_string(r, {"emotion", "condition"});
-        bool has_va = r.contains("valence") && r["valence"].is_number() && r.contains("arousal") &&
-                      r["arousal"].is_number();
+        x.emotion = !r.emotion.empty() ? r.emotion : r.condition;
+        const bool has_va = r.valence && r.arousal;
         if (has_va) {
-          auto va = affect::make_va(r["valence"].get<double>(), r["arousal"].get<double>(), x.where);
+          auto va = affect::make_va(*r.valence, *r.arousal, x.where);
           x.valence = va.valence;
           x.arousal = va.arousal;
         }
@@ -86,7 +72,7 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
         } else if (has_va) {
           // An interpolated or noisy condition: named after the nearest anchor for the per-emotion means.
           x.emotion = anchors.nearest({x.valence, x.arousal}).name;
-        } else if (x.emotion == "NA" || first_string(r, {"condition_source"}) == "none") {
+        } else if (x.emotion == "NA" || r.condition_source == "none") {
           // infer's N/A condition (one of the reference's 19): no target to judge or compare against.
           x.emotion.clear();
           x.no_target = true;
@@ -96,16 +82,11 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
                            "valence/arousal to judge against");
         }
       }
-      x.transcript = first_string(r, {"transcript"});
-      for (const char* f : {"response_duration", "duration"}) {
-        if (r.contains(f) && r[f].is_number()) {
-          x.duration = r[f].get<double>();
-          break;
-        }
-      }
-      x.text = first_string(r, {"response_text", "text"});
-      x.query = first_string(r, {"query_id", "input", "query_text"});
-      x.reference = first_string(r, {"reference_text", "reference"});
+      x.transcript = r.transcript;
+      if (r.response_duration) x.duration = *r.response_duration;
+      x.text = r.response_text;
+      x.query = !r.query_id.empty() ? r.query_id : !r.input.empty() ? r.input : r.query_text;
+      x.reference = r.reference_text;
       out.push_back(std::move(x));
     });
   }

@@ -11,6 +11,7 @@
 #include "symp/io/http.h"
 #include "symp/io/jsonl.h"
 #include "symp/judge/audio_judge.h"
+#include "symp/records/response.h"
 
 namespace symp::judge {
 
@@ -71,16 +72,9 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
   for (size_t i = 0; i < records.size(); ++i) {
     auto& r = records[i];
     const std::string where = o.responses + ":" + std::to_string(i + 1);
-    std::string audio, audio_field;
-    for (const char* f : {"response_audio", "audio", "wav"}) {
-      if (r.contains(f) && r[f].is_string()) {
-        audio = r[f].get<std::string>();
-        audio_field = f;
-        break;
-      }
-    }
+    const auto [audio_field, audio] = records::response_audio_field(r);
     if (audio.empty()) {
-      r["transcript"] = nullptr;
+      records::set_transcript(r, std::nullopt);
       ++summary.without_audio;
       bar.advance();
       continue;
@@ -95,7 +89,7 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
     });
     const std::string cache_key = hash128(bytes) + hash128(o.model + '\x1f' + o.language);
     if (auto hit = cache.find(cache_key); hit != cache.end()) {
-      r["transcript"] = hit->second;
+      records::set_transcript(r, hit->second);
       ++summary.cached;
       bar.advance();
       continue;
@@ -118,7 +112,7 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
     });
     appender.append({{"key", cache_key}, {"text", text}, {"audio", path.string()}});
     cache[cache_key] = text;
-    r["transcript"] = text;
+    records::set_transcript(r, text);
     ++summary.transcribed;
     bar.advance();
   }

@@ -5,38 +5,25 @@
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/progress.h"
+#include "symp/core/worker_pool.h"
+#include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
+#include "symp/records/manifest.h"
+#include "symp/records/response.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <set>
-#include <thread>
 
 namespace symp::prosody {
 namespace {
-
-const std::set<std::string>& audio_extensions() {
-  static const std::set<std::string> ext = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3",
-                                            ".aif", ".aiff", ".au",  ".w64", ".caf"};
-  return ext;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-// The first of `keys` that holds a non-empty string, or "".
-std::string first_string(const io::Json& r, std::initializer_list<const char*> keys) {
-  for (const char* k : keys) {
-    auto it = r.find(k);
-    if (it != r.end() && it->is_string() && !it->get<std::string>().empty()) return it->get<std::string>();
-  }
-  return "";
 }
 
 // A manifest's name as a system label: its file stem, or its folder's name when the stem is one of the
@@ -85,48 +72,34 @@ std::vector<EvalItem> load_manifest(const std::string& path, const std::string& 
   const fs::path base = fs::path(path).parent_path();
   const std::string default_system = system_override.empty() ? manifest_system_name(path) : system_override;
   std::vector<EvalItem> items;
-  io::for_each_jsonl(path, [&](const io::Json& r, size_t line) {
+  records::for_each_response_record(path, [&](const records::ResponseRecord& r, size_t line) {
     const std::string where = fmt::format("{}:{}", path, line);
-    if (!split.empty() && first_string(r, {"split"}) != split) return;
-    if (!partition.empty() && first_string(r, {"partition"}) != partition) return;
+    if (!split.empty() && r.split != split) return;
+    if (!partition.empty() && r.partition != partition) return;
     EvalItem item;
-    auto id = r.find("id");
-    if (id == r.end() || !(id->is_string() || id->is_number_integer()))
-      throw InputError(where + ": field 'id': missing, or not a string or integer");
-    item.id = id->is_string() ? id->get<std::string>() : std::to_string(id->get<long long>());
-    item.system =
-        system_override.empty() ? first_string(r, {"system", "checkpoint", "adapter"}) : system_override;
+    item.id = r.id;
+    item.system = system_override.empty() ? r.system : system_override;
     if (item.system.empty()) item.system = default_system;
-    item.text = first_string(r, {"response_text", "text"});
-    const std::string audio = first_string(r, {"response_audio", "audio", "wav", "audio_path"});
-    if (audio.empty()) {
+    item.text = r.response_text;
+    if (r.response_audio.empty()) {
       item.error = "no audio field (response_audio, audio, wav or audio_path)";
     } else {
-      const fs::path p(audio);
-      item.audio_path = (p.is_absolute() ? p : base / p).lexically_normal().string();
+      item.audio_path = fs::path(records::resolve_audio(path, r.response_audio)).lexically_normal().string();
     }
     try {
-      const std::string emotion = first_string(r, {"emotion", "target_emotion"});
+      const std::string emotion = !r.emotion.empty() ? r.emotion : r.target_emotion;
       // The condition asked for (infer's requested_* before VA noise), else the record's VA; null = absent.
-      auto number_pair = [&](const char* v, const char* a) {
-        return r.contains(v) && r.contains(a) && !r[v].is_null() && !r[a].is_null();
-      };
-      const char* keys[2] = {nullptr, nullptr};
-      if (number_pair("requested_valence", "requested_arousal")) {
-        keys[0] = "requested_valence", keys[1] = "requested_arousal";
-      } else if (number_pair("valence", "arousal")) {
-        keys[0] = "valence", keys[1] = "arousal";
-      }
-      if (keys[0]) {
-        item.target = affect::make_va(io::require_number(r, keys[0], where),
-                                      io::require_number(r, keys[1], where), where);
+      std::optional<double> v = r.valence, a = r.arousal;
+      if (r.requested_valence && r.requested_arousal) v = r.requested_valence, a = r.requested_arousal;
+      if (v && a) {
+        item.target = affect::make_va(*v, *a, where);
         item.has_target = true;
         item.emotion = anchors.contains(emotion) ? lower(emotion) : anchors.nearest(item.target).name;
       } else if (!emotion.empty()) {
-        const affect::Anchor& a = anchors.find(emotion);
-        item.target = a.va;
+        const affect::Anchor& anchor = anchors.find(emotion);
+        item.target = anchor.va;
         item.has_target = true;
-        item.emotion = a.name;
+        item.emotion = anchor.name;
       } else {
         item.warning = "no target (no valence/arousal, no emotion): measured, left out of the correlations";
       }
@@ -140,25 +113,13 @@ std::vector<EvalItem> load_manifest(const std::string& path, const std::string& 
 
 std::vector<EvalItem> collect_audio(const std::vector<std::string>& paths, const std::string& system) {
   std::vector<EvalItem> items;
-  auto add = [&](const fs::path& p) {
+  // A missing or non-audio file becomes a row with its reason.
+  for (const std::string& file : io::expand_audio_paths(paths, /*recursive=*/true)) {
     EvalItem item;
-    item.id = p.filename().string();
+    item.id = fs::path(file).filename().string();
     item.system = system.empty() ? "audio" : system;
-    item.audio_path = p.string();
+    item.audio_path = file;
     items.push_back(std::move(item));
-  };
-  for (const std::string& path : paths) {
-    if (fs::is_directory(path)) {
-      std::vector<fs::path> found;
-      for (const auto& e : fs::recursive_directory_iterator(path))
-        if (e.is_regular_file() && audio_extensions().count(lower(e.path().extension().string())))
-          found.push_back(e.path());
-      std::sort(found.begin(), found.end());
-      if (found.empty()) log_warn("eval-prosody", "{}: no audio files in this folder", path);
-      for (const auto& p : found) add(p);
-    } else {
-      add(path);  // a missing or non-audio file becomes a row with its reason
-    }
   }
   return items;
 }
@@ -167,33 +128,24 @@ std::vector<EvalRow> measure_all(const std::vector<EvalItem>& items, const Featu
                                  int threads) {
   options.validate();
   std::vector<EvalRow> rows(items.size());
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const size_t workers = std::min<size_t>(threads > 0 ? static_cast<size_t>(threads) : cores, items.size());
   Progress bar("eval-prosody", static_cast<int64_t>(items.size()), "file");
-  std::atomic<size_t> next{0};
-  auto work = [&]() {
-    for (size_t i = next++; i < items.size(); i = next++) {
-      EvalRow& row = rows[i];
-      row.item = items[i];
-      if (!row.item.error.empty()) {
-        row.error = row.item.error;
-      } else {
-        try {
-          const io::Audio audio = io::read_audio(row.item.audio_path);
-          row.features = compute_features(audio, options, row.item.text);
-          if (!row.item.warning.empty())
-            row.features.warning += (row.features.warning.empty() ? "" : "; ") + row.item.warning;
-        } catch (const std::exception& e) {  // every failure stays in its row; the others go on
-          row.error = e.what();
-        }
+  parallel_for(items.size(), threads, [&](size_t i) {
+    EvalRow& row = rows[i];
+    row.item = items[i];
+    if (!row.item.error.empty()) {
+      row.error = row.item.error;
+    } else {
+      try {
+        const io::Audio audio = io::read_audio(row.item.audio_path);
+        row.features = compute_features(audio, options, row.item.text);
+        if (!row.item.warning.empty())
+          row.features.warning += (row.features.warning.empty() ? "" : "; ") + row.item.warning;
+      } catch (const std::exception& e) {  // every failure stays in its row; the others go on
+        row.error = e.what();
       }
-      bar.advance();
     }
-  };
-  std::vector<std::thread> pool;
-  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+    bar.advance();
+  });
   bar.finish();
   return rows;
 }

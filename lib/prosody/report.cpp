@@ -5,6 +5,7 @@
 #include "symp/io/csv.h"
 #include "symp/io/plot.h"
 #include "symp/prosody/eval.h"
+#include "symp/records/features_row.h"
 
 #include <fmt/format.h>
 
@@ -35,32 +36,29 @@ std::string rho_text(const Correlation& c) {
 }  // namespace
 
 void write_features_csv(const std::string& path, const std::vector<EvalRow>& rows) {
-  std::vector<std::string> header = feature_names();
-  header.insert(header.begin(), "id");
-  for (const char* extra : {"rate_source", "voiced_frames", "frames", "duration", "syllables", "system",
-                            "emotion", "valence", "arousal", "audio", "warning", "error"})
-    header.push_back(extra);
-  io::CsvWriter csv(header);
+  std::vector<records::FeaturesRow> out;
+  out.reserve(rows.size());
   for (const auto& r : rows) {
-    const bool ok = r.error.empty();
-    std::vector<std::string> cells = {r.item.id};
-    for (const auto& name : feature_names())
-      cells.push_back(ok ? io::format_number(feature_value(r.features, name)) : "");
-    cells.push_back(ok ? r.features.rate_source : "");
-    cells.push_back(ok ? std::to_string(r.features.voiced_frames) : "");
-    cells.push_back(ok ? std::to_string(r.features.frames) : "");
-    cells.push_back(ok ? io::format_number(r.features.duration) : "");
-    cells.push_back(ok ? io::format_number(r.features.syllables) : "");
-    cells.push_back(r.item.system);
-    cells.push_back(r.item.emotion);
-    cells.push_back(r.item.has_target ? io::format_number(r.item.target.valence) : "");
-    cells.push_back(r.item.has_target ? io::format_number(r.item.target.arousal) : "");
-    cells.push_back(r.item.audio_path);
-    cells.push_back(r.features.warning);
-    cells.push_back(r.error);
-    csv.add_row(cells);
+    records::FeaturesRow row;
+    row.id = r.item.id;
+    if (r.error.empty()) {
+      const Features& f = r.features;
+      row.f0_mean = f.f0_mean, row.f0_std = f.f0_std, row.f0_range = f.f0_range;
+      row.energy_mean = f.energy_mean, row.energy_std = f.energy_std;
+      row.rate = f.rate, row.centroid = f.centroid;
+      row.rate_source = f.rate_source;
+      row.voiced_frames = static_cast<int64_t>(f.voiced_frames), row.frames = static_cast<int64_t>(f.frames);
+      row.duration = f.duration, row.syllables = f.syllables;
+    }
+    row.system = r.item.system;
+    row.emotion = r.item.emotion;
+    if (r.item.has_target) row.valence = r.item.target.valence, row.arousal = r.item.target.arousal;
+    row.audio = r.item.audio_path;
+    row.warning = r.features.warning;
+    row.error = r.error;
+    out.push_back(std::move(row));
   }
-  csv.write(path);
+  records::write_features_csv(path, out);
 }
 
 void write_correlations_csv(const std::string& path, const std::vector<CorrelationRow>& rows) {

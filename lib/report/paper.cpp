@@ -14,6 +14,8 @@
 #include "symp/io/csv.h"
 #include "symp/io/jsonl.h"
 #include "symp/io/plot.h"
+#include "symp/records/judge_item.h"
+#include "symp/records/response.h"
 
 namespace symp::report {
 namespace {
@@ -303,25 +305,26 @@ Table sensing_table(const fs::path& run, const Json& figures) {
   if (t.missing_in(run)) return t;
   std::map<std::string, std::map<std::string, bool>> cue_of;  // modality -> reply id -> answered with a cue
   std::vector<std::string> modalities;
-  const auto items = io::read_jsonl((run / t.source).string());
+  const auto items = records::read_judge_items((run / t.source).string());
   for (const auto& item : items) {
-    const std::string modality = item.at("system").get<std::string>();
+    const std::string& modality = item.system;
     if (cue_of.count(modality)) continue;
     modalities.push_back(modality);
     const auto responses = run / "replies" / "sensing" / modality / "responses.jsonl";
     auto& ids = cue_of[modality];
-    for (const auto& r : io::read_jsonl(responses.string()))
-      ids[r.at("id").get<std::string>()] = r.contains("cue_modality") && !r["cue_modality"].is_null();
+    records::for_each_response_record(responses.string(), [&](const records::ResponseRecord& r, size_t) {
+      ids[r.id] = !r.cue_modality.empty();
+    });
   }
   std::map<std::string, std::array<std::vector<double>, 2>> scores;  // modality -> [without, with]
   for (const auto& item : items) {
-    if (item.value("score", Json()).is_null()) continue;
-    const std::string modality = item["system"].get<std::string>(), id = item["id"].get<std::string>();
+    if (!item.score) continue;
+    const std::string &modality = item.system, &id = item.id;
     const auto it = cue_of[modality].find(id);
     if (it == cue_of[modality].end())
       throw InputError((run / t.source).string() + ": reply " + id + " is not in replies/sensing/" +
                        modality + "/responses.jsonl");
-    scores[modality][it->second ? 1 : 0].push_back(item["score"].get<double>());
+    scores[modality][it->second ? 1 : 0].push_back(*item.score);
   }
   auto mean = [](const std::vector<double>& v) -> Json {
     if (v.empty()) return Json();
@@ -397,17 +400,15 @@ void va_plane_figure(const fs::path& run, const PaperReportOptions& o, const fs:
   const auto items_path = run / "judge" / "main" / "judge_items.jsonl";
   if (!fs::exists(items_path)) return;
   std::map<std::string, io::Series> by_score;
-  for (const auto& item : io::read_jsonl(items_path.string())) {
-    if (item.value("system", std::string()) != o.method || item.value("setting", std::string()) != "neutral")
-      continue;
-    const Json score = item.value("score", Json());
+  for (const auto& item : records::read_judge_items(items_path.string())) {
+    if (item.system != o.method || item.setting != "neutral") continue;
     const std::string label =
-        score.is_null() ? "no rating" : fmt::format("judge {:.0f}", std::round(score.get<double>()));
+        !item.score ? "no rating" : fmt::format("judge {:.0f}", std::round(*item.score));
     auto& s = by_score[label];
     s.label = label;
     s.points = true;
-    s.x.push_back(item["valence"].get<double>());
-    s.y.push_back(item["arousal"].get<double>());
+    s.x.push_back(item.valence);
+    s.y.push_back(item.arousal);
   }
   if (by_score.empty()) return;
   io::Figure fig;

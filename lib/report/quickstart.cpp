@@ -16,6 +16,8 @@
 #include "symp/core/log.h"
 #include "symp/io/jsonl.h"
 #include "symp/io/plot.h"
+#include "symp/records/features_row.h"
+#include "symp/records/response.h"
 
 namespace symp::report {
 namespace {
@@ -214,19 +216,21 @@ std::string sweep_section(const fs::path& run, const fs::path& out) {
   const auto features = run / "sweep_prosody" / "features.csv";
   if (!fs::exists(responses) || !fs::exists(features)) return "## Happy-to-sad sweep\n\nNot run.\n\n";
   std::map<std::string, std::pair<std::string, double>> t_of;  // id -> (system, t)
-  for (const auto& r : io::read_jsonl(responses.string(), true)) {
-    const auto cond = r.value("condition", "");
-    const auto pos = cond.rfind("_t");
-    if (pos == std::string::npos) continue;
-    t_of[r.value("id", "")] = {r.value("system", ""), parse_number(cond.substr(pos + 2))};
-  }
+  records::for_each_response_record(
+      responses.string(),
+      [&](const records::ResponseRecord& r, size_t) {
+        const auto pos = r.condition.rfind("_t");
+        if (pos == std::string::npos) return;
+        t_of[r.id] = {r.system, parse_number(r.condition.substr(pos + 2))};
+      },
+      /*tolerate_torn_tail=*/true);
   std::map<std::string, std::map<double, std::vector<std::pair<double, double>>>>
       by_system;  // sys -> t -> (f0, energy)
-  for (const auto& row : read_csv_table(features).rows) {
-    auto it = t_of.find(row.at("id"));
+  for (const auto& row : records::read_features_csv(features.string())) {
+    auto it = t_of.find(row.id);
     if (it == t_of.end()) continue;
     by_system[it->second.first][it->second.second].push_back(
-        {parse_number(row.at("f0_mean")), parse_number(row.at("energy_mean"))});
+        {row.f0_mean.value_or(std::nan("")), row.energy_mean.value_or(std::nan(""))});
   }
   io::Figure f0{"Happy -> sad: mean F0 per t", "t (0 = happy, 1 = sad)", "F0 mean (Hz)", {}, 900, 600, true};
   io::Figure en{
@@ -290,19 +294,22 @@ void write_html(const fs::path& run, const fs::path& out, const std::string& mar
       "embedded codec "
       "and espeak-ng speech. See report.md for the figures and tables.</p>";
   if (fs::exists(responses)) {
-    std::map<std::string, std::map<std::string, std::map<std::string, Json>>>
+    std::map<std::string, std::map<std::string, std::map<std::string, records::ResponseRecord>>>
         grid;  // query -> emotion -> system
     std::vector<std::string> systems;
-    for (const auto& r : io::read_jsonl(responses.string(), true)) {
-      const auto sys = r.value("system", "");
-      if (std::find(systems.begin(), systems.end(), sys) == systems.end()) systems.push_back(sys);
-      grid[r.value("query_id", "")][r.value("condition", "")][sys] = r;
-    }
+    records::for_each_response_record(
+        responses.string(),
+        [&](const records::ResponseRecord& r, size_t) {
+          if (std::find(systems.begin(), systems.end(), r.system) == systems.end())
+            systems.push_back(r.system);
+          grid[r.query_id][r.condition][r.system] = r;
+        },
+        /*tolerate_torn_tail=*/true);
     const auto rel = fs::relative(run / "replies", out).string();
     for (const auto& [query, emotions] : grid) {
       std::string qtext;
       for (const auto& [e, bys] : emotions) {
-        for (const auto& [s, r] : bys) qtext = r.value("query_text", "");
+        for (const auto& [s, r] : bys) qtext = r.query_text;
       }
       html += "<h2>" + html_escape(query) + "</h2><p><i>" + html_escape(qtext) +
               "</i></p><table><tr><th>target</th>";
@@ -315,11 +322,11 @@ void write_html(const fs::path& run, const fs::path& out, const std::string& mar
           auto it = bys.find(s);
           if (it != bys.end()) {
             const auto& r = it->second;
-            if (r.contains("response_audio") && r["response_audio"].is_string()) {
-              html += "<audio controls preload=none src=\"" +
-                      html_escape(rel + "/" + r["response_audio"].get<std::string>()) + "\"></audio><br>";
+            if (!r.response_audio.empty()) {
+              html += "<audio controls preload=none src=\"" + html_escape(rel + "/" + r.response_audio) +
+                      "\"></audio><br>";
             }
-            html += html_escape(r.value("response_text", ""));
+            html += html_escape(r.response_text);
           }
           html += "</td>";
         }

@@ -9,6 +9,8 @@
 
 #include "csv_table.h"
 #include "symp/core/rng.h"
+#include "symp/records/manifest.h"
+#include "symp/records/response.h"
 #include "symp/text/rouge.h"
 
 namespace symp::report {
@@ -147,14 +149,14 @@ io::Json quickstart_metrics(const fs::path& run) {
   std::set<std::string> corpus_bigrams;
   const auto manifest = run / "corpus" / "manifest.jsonl";
   if (fs::exists(manifest))
-    io::for_each_jsonl(manifest.string(), [&](const Json& r, size_t) {
-      for (auto& b : word_bigrams(r.value("response_text", ""))) corpus_bigrams.insert(std::move(b));
+    records::for_each_manifest_record(manifest.string(), [&](const records::ManifestRecord& r, size_t) {
+      for (auto& b : word_bigrams(r.response_text)) corpus_bigrams.insert(std::move(b));
     });
   std::map<std::string, std::vector<std::string>> replies;  // system -> reply texts
   const auto responses = run / "replies" / "responses.jsonl";
   if (fs::exists(responses))
-    io::for_each_jsonl(responses.string(), [&](const Json& r, size_t) {
-      replies[r.value("system", "")].push_back(r.value("response_text", ""));
+    records::for_each_response_record(responses.string(), [&](const records::ResponseRecord& r, size_t) {
+      replies[r.system].push_back(r.response_text);
     });
 
   Json out{{"format", "symp-quickstart-report"}, {"version", 1}};

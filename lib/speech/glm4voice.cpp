@@ -248,13 +248,14 @@ void Glm4VoiceCodec::decode_stream(const std::vector<int64_t>& ids, const AudioS
 }
 
 namespace {
-[[maybe_unused]] const bool registered = register_codec("glm4voice", [](const CodecLocation& location) {
-  Glm4VoiceOptions options;
-  options.tokenizer_dir = location.encoder_dir;
-  options.decoder_dir = location.decoder_dir;
-  options.device = location.device;
-  return std::unique_ptr<SpeechCodec>(Glm4VoiceCodec::open(options));
-});
+[[maybe_unused]] const bool registered =
+    codec::register_codec("glm4voice", [](const codec::CodecLocation& location) {
+      Glm4VoiceOptions options;
+      options.tokenizer_dir = location.encoder_dir;
+      options.decoder_dir = location.decoder_dir;
+      options.device = location.device;
+      return std::unique_ptr<codec::SpeechCodec>(Glm4VoiceCodec::open(options));
+    });
 }  // namespace
 
 }  // namespace symp::speech

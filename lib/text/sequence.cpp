@@ -105,6 +105,16 @@ std::string layout_name(SequenceLayout layout) {
   return layout == SequenceLayout::Reference ? "reference" : "interleaved";
 }
 
+ConditionMode parse_condition_mode(const std::string& name) {
+  if (name == "paper") return ConditionMode::Paper;
+  if (name == "none") return ConditionMode::None;
+  throw UsageError("--condition-mode: \"paper\" or \"none\", got \"" + name + "\"");
+}
+
+std::string condition_mode_name(ConditionMode mode) {
+  return mode == ConditionMode::Paper ? "paper" : "none";
+}
+
 void SequenceOptions::validate() const {
   if (interleave_text < 1)
     throw UsageError(fmt::format("interleave_text must be >= 1, got {}", interleave_text));
@@ -113,8 +123,6 @@ void SequenceOptions::validate() const {
   if (!(na_fraction >= 0.0 && na_fraction <= 1.0))
     throw UsageError(fmt::format("na_fraction must be in [0, 1], got {}", na_fraction));
   if (max_length < 1) throw UsageError(fmt::format("max_length must be >= 1, got {}", max_length));
-  if (condition_mode != "paper" && condition_mode != "none")
-    throw UsageError("--condition-mode: \"paper\" or \"none\", got \"" + condition_mode + "\"");
 }
 
 std::string reference_text(const SequenceInput& record) {

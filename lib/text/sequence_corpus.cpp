@@ -1,55 +1,32 @@
 // A whole corpus to training sequences: manifest in, encoded_{train,eval}.jsonl and a length summary out.
+#include "symp/affect/affect.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/progress.h"
 #include "symp/core/rng.h"
+#include "symp/core/worker_pool.h"
 #include "symp/io/jsonl.h"
 #include "symp/io/plot.h"
+#include "symp/records/encoded.h"
+#include "symp/records/manifest.h"
 #include "symp/text/sequence.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <numeric>
-#include <thread>
 
 namespace symp::text {
 
 namespace {
 
-struct ManifestRecord {
+// A manifest record with its audio paths resolved against the corpus folder, named for errors.
+struct CorpusRecord {
+  records::ManifestRecord m;
   std::string context;  // "manifest.jsonl:LINE: record ID"
-  std::string id, split, partition, emotion, response_text, query_audio, response_audio;
-  affect::VA va;
+  std::string query_audio, response_audio;
+  const std::string& id() const { return m.id; }
 };
-
-ManifestRecord parse_record(const io::Json& j, const std::string& where, const fs::path& corpus) {
-  ManifestRecord r;
-  r.id = io::require_string(j, "id", where);
-  r.context = where + ": record " + r.id;
-  return with_context(r.context, [&] {
-    r.split = io::require_string(j, "split", "manifest");
-    r.partition = io::require_string(j, "partition", "manifest");
-    if (r.split != "emotional" && r.split != "neutral")
-      throw InputError("field 'split' must be \"emotional\" or \"neutral\", got \"" + r.split + "\"");
-    if (r.partition != "train" && r.partition != "eval")
-      throw InputError("field 'partition' must be \"train\" or \"eval\", got \"" + r.partition + "\"");
-    r.emotion = j.value("emotion", std::string());
-    r.response_text = io::require_string(j, "response_text", "manifest");
-    r.va = affect::clamp_va(io::require_number(j, "valence", "manifest"),
-                            io::require_number(j, "arousal", "manifest"), "record VA");
-    for (const char* field : {"query_audio", "response_audio"}) {
-      if (!j.contains(field) || !j[field].is_string() || j[field].get<std::string>().empty())
-        throw InputError(std::string("record has no audio (field '") + field + "' missing or empty)");
-      const fs::path p = j[field].get<std::string>();
-      (std::string(field) == "query_audio" ? r.query_audio : r.response_audio) =
-          (p.is_absolute() ? p : corpus / p).string();
-    }
-    return r;
-  });
-}
 
 double quantile(std::vector<int64_t> v, double q) {
   if (v.empty()) return 0.0;
@@ -70,25 +47,7 @@ void CorpusEncodeOptions::validate() const {
 BatchAudioEncoder parallel_audio_encoder(AudioEncoder encode, int threads) {
   return [encode = std::move(encode), threads](const std::vector<std::string>& paths) {
     std::vector<std::vector<int64_t>> out(paths.size());
-    std::atomic<size_t> next{0};
-    std::mutex error_mutex;
-    std::exception_ptr first_error;
-    auto worker = [&] {
-      for (size_t i = next++; i < paths.size(); i = next++) {
-        try {
-          out[i] = encode(paths[i]);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (!first_error) first_error = std::current_exception();
-          next = paths.size();
-        }
-      }
-    };
-    std::vector<std::thread> pool;
-    const size_t n = std::min(paths.size(), static_cast<size_t>(std::max(1, threads)));
-    for (size_t t = 0; t < n; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-    if (first_error) std::rethrow_exception(first_error);
+    parallel_for(paths.size(), std::max(1, threads), [&](size_t i) { out[i] = encode(paths[i]); });
     return out;
   };
 }
@@ -102,13 +61,14 @@ std::string encode_fingerprint(const CorpusEncodeOptions& o, const std::string& 
   const auto& s = o.sequence;
   return fmt::format("manifest {:016x} layout {} text {} audio {} na {} seed {} mode {} encoder {}",
                      stable_hash(bytes.data(), bytes.size()), layout_name(s.layout), s.interleave_text,
-                     s.interleave_audio, s.na_fraction, s.seed, s.condition_mode, o.encoder_id);
+                     s.interleave_audio, s.na_fraction, s.seed, condition_mode_name(s.condition_mode),
+                     o.encoder_id);
 }
 
 // Records kept from an earlier, interrupted run (index in the manifest -> encoded record).
-std::map<size_t, io::Json> resume_progress(const std::string& path, const std::string& fingerprint,
-                                           size_t records) {
-  std::map<size_t, io::Json> done;
+std::map<size_t, records::EncodedRecord> resume_progress(const std::string& path,
+                                                         const std::string& fingerprint, size_t records) {
+  std::map<size_t, records::EncodedRecord> done;
   if (!fs::exists(path)) return done;
   const auto lines = io::read_jsonl(path, /*tolerate_torn_tail=*/true);
   if (lines.empty() || lines.front().value("fingerprint", "") != fingerprint) {
@@ -119,7 +79,8 @@ std::map<size_t, io::Json> resume_progress(const std::string& path, const std::s
   }
   for (size_t k = 1; k < lines.size(); ++k) {
     const size_t i = lines[k].at("index").get<size_t>();
-    if (i < records) done[i] = lines[k].at("record");
+    if (i < records)
+      done[i] = records::parse_encoded_record(lines[k].at("record"), path + ": record " + std::to_string(i));
   }
   return done;
 }
@@ -130,10 +91,13 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
                                   const BatchAudioEncoder& encode_audio) {
   options.validate();
   const fs::path corpus = options.corpus_dir;
-  const std::string manifest = (corpus / "manifest.jsonl").string();
-  std::vector<ManifestRecord> records;
-  io::for_each_jsonl(manifest, [&](const io::Json& j, size_t line) {
-    records.push_back(parse_record(j, manifest + ":" + std::to_string(line), corpus));
+  const std::string manifest = records::manifest_path(options.corpus_dir);
+  std::vector<CorpusRecord> records;
+  records::for_each_manifest_record(manifest, [&](const records::ManifestRecord& m, size_t) {
+    using F = records::ManifestField;
+    records::require(m, {F::Split, F::Partition, F::Va, F::ResponseText, F::Audio});
+    records.push_back({m, m.where, records::resolve_audio(manifest, m.query_audio),
+                       records::resolve_audio(manifest, m.response_audio)});
   });
   if (records.empty()) throw InputError(manifest + ": no records");
   // A missing file is named with its record before any audio is encoded.
@@ -148,7 +112,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
   CorpusEncodeSummary summary;
   std::vector<std::string> pool;
   for (const auto& r : records)
-    if (r.split == "emotional" && r.partition == "train") pool.push_back(r.id);
+    if (r.m.split == "emotional" && r.m.partition == "train") pool.push_back(r.id());
   summary.emotional_train = static_cast<int64_t>(pool.size());
   const std::set<std::string> na =
       choose_na_records(pool, options.sequence.na_fraction, options.sequence.seed);
@@ -157,7 +121,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
   const fs::path out = options.out_dir;
   const std::string progress_path = (out / kEncodeProgressFile).string();
   const std::string fingerprint = encode_fingerprint(options, manifest);
-  std::vector<io::Json> encoded(records.size());
+  std::vector<records::EncodedRecord> encoded(records.size());
   std::vector<size_t> todo;
   {
     auto kept = resume_progress(progress_path, fingerprint, records.size());
@@ -199,20 +163,20 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
           e.rethrow_with_context(r.context);
       }
       e.rethrow_with_context(
-          fmt::format("records {} to {}", records[todo[from]].id, records[todo[to - 1]].id));
+          fmt::format("records {} to {}", records[todo[from]].id(), records[todo[to - 1]].id()));
     }
     if (codes.size() != paths.size())
       throw RuntimeError(
           fmt::format("audio encoder returned {} results for {} files", codes.size(), paths.size()));
     for (size_t k = from; k < to; ++k) {
       const size_t i = todo[k];
-      const ManifestRecord& r = records[i];
+      const CorpusRecord& r = records[i];
       SequenceInput in;
-      in.id = r.id;
-      const bool is_na =
-          options.sequence.condition_mode == "none" || (r.partition == "train" && na.count(r.id) > 0);
-      if (!is_na) in.condition = r.va;
-      in.response_text = r.response_text;
+      in.id = r.id();
+      const bool is_na = options.sequence.condition_mode == ConditionMode::None ||
+                         (r.m.partition == "train" && na.count(r.id()) > 0);
+      if (!is_na) in.condition = affect::clamp_va(*r.m.valence, *r.m.arousal, "record VA");
+      in.response_text = r.m.response_text;
       in.query_codes = codes[2 * (k - from)];
       in.response_codes = codes[2 * (k - from) + 1];
       for (const auto* c : {&in.query_codes, &in.response_codes}) {
@@ -222,20 +186,20 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
       }
       const EncodedSequence seq =
           with_context(r.context, [&] { return build_sequence(in, tokenizer, options.sequence); });
-      encoded[i] = {{"id", r.id},
-                    {"text", seq.text},
-                    {"valence", is_na ? io::Json(nullptr) : io::Json(in.condition->valence)},
-                    {"arousal", is_na ? io::Json(nullptr) : io::Json(in.condition->arousal)},
-                    {"condition", is_na ? "na" : "va"},
-                    {"input_ids", seq.input_ids},
-                    {"assistant_start", seq.assistant_start},
-                    {"length", seq.input_ids.size()},
-                    {"split", r.split},
-                    {"partition", r.partition},
-                    {"emotion", r.emotion},
-                    {"query_tokens", in.query_codes.size()},
-                    {"response_tokens", in.response_codes.size()}};
-      progress.append({{"index", i}, {"record", encoded[i]}});
+      records::EncodedRecord& e = encoded[i];
+      e.id = r.id();
+      e.text = seq.text;
+      if (!is_na) e.valence = in.condition->valence, e.arousal = in.condition->arousal;
+      e.condition = is_na ? "na" : "va";
+      e.input_ids = seq.input_ids;
+      e.assistant_start = seq.assistant_start;
+      e.length = static_cast<int64_t>(seq.input_ids.size());
+      e.split = r.m.split;
+      e.partition = r.m.partition;
+      e.emotion = r.m.emotion;
+      e.query_tokens = static_cast<int64_t>(in.query_codes.size());
+      e.response_tokens = static_cast<int64_t>(in.response_codes.size());
+      progress.append({{"index", i}, {"record", records::to_json(e)}});
       bar.advance();
     }
   }
@@ -243,11 +207,11 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
 
   std::vector<io::Json> train, eval;
   for (size_t i = 0; i < records.size(); ++i) {
-    const int64_t length = encoded[i]["length"].get<int64_t>();
+    const int64_t length = static_cast<int64_t>(encoded[i].input_ids.size());
     summary.lengths.push_back(length);
-    if (length > options.sequence.max_length) summary.over_max_length.push_back(records[i].id);
-    if (encoded[i]["condition"] == "na") ++summary.na_records;
-    (records[i].partition == "train" ? train : eval).push_back(std::move(encoded[i]));
+    if (length > options.sequence.max_length) summary.over_max_length.push_back(records[i].id());
+    if (encoded[i].condition == "na") ++summary.na_records;
+    (records[i].m.partition == "train" ? train : eval).push_back(records::to_json(encoded[i]));
   }
   summary.train = static_cast<int64_t>(train.size());
   summary.eval = static_cast<int64_t>(eval.size());
@@ -277,7 +241,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
              summary.over_max_length.size(), L.size(), options.sequence.max_length,
              summary.over_max_length.front());
   fs::remove(progress_path);
-  if (options.sequence.condition_mode == "none")
+  if (options.sequence.condition_mode == ConditionMode::None)
     log_info("tokenize",
              "{} train + {} eval sequences, every one with 'User emotion N/A' (--condition-mode none)",
              summary.train, summary.eval);

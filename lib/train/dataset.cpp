@@ -9,14 +9,23 @@
 #include "symp/core/log.h"
 #include "symp/core/rng.h"
 #include "symp/io/jsonl.h"
+#include "symp/records/encoded.h"
 
 namespace symp::train {
 
+Overlong parse_overlong(const std::string& name) {
+  if (name == "skip") return Overlong::Skip;
+  if (name == "truncate") return Overlong::Truncate;
+  if (name == "error") return Overlong::Error;
+  throw UsageError(fmt::format("--overlong: '{}': expected skip, truncate or error", name));
+}
+
+std::string overlong_name(Overlong policy) {
+  return policy == Overlong::Skip ? "skip" : policy == Overlong::Truncate ? "truncate" : "error";
+}
+
 void DatasetOptions::validate() const {
   if (max_length < 2) throw UsageError(fmt::format("train: max_length = {} must be at least 2", max_length));
-  if (overlong != "skip" && overlong != "truncate" && overlong != "error") {
-    throw UsageError(fmt::format("train: overlong = '{}': expected skip, truncate or error", overlong));
-  }
   if (vocab_size < 0)
     throw UsageError(fmt::format("train: vocab_size = {} must not be negative", vocab_size));
 }
@@ -25,54 +34,36 @@ std::vector<Sequence> read_sequences(const std::string& path, const DatasetOptio
   options.validate();
   std::vector<Sequence> out;
   size_t skipped = 0, truncated = 0;
-  io::for_each_jsonl(path, [&](const io::Json& record, size_t line) {
+  records::for_each_encoded_record(path, [&](const records::EncodedRecord& record, size_t line) {
     const std::string context = fmt::format("{}:{}", path, line);
     Sequence s;
-    s.id = record.contains("id") && record["id"].is_string() ? record["id"].get<std::string>()
-                                                             : std::to_string(line);
-    const auto& ids = io::require_field(record, "input_ids", context);
-    if (!ids.is_array() || ids.size() < 2) {
-      throw InputError(
-          fmt::format("{}: field 'input_ids': expected an array of at least 2 token ids", context));
-    }
-    for (const auto& id : ids) {
-      if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
-          (options.vocab_size > 0 && id.get<int64_t>() >= options.vocab_size)) {
+    s.id = !record.id.empty() ? record.id : std::to_string(line);
+    for (const int64_t id : record.input_ids) {
+      if (id < 0 || (options.vocab_size > 0 && id >= options.vocab_size)) {
         throw InputError(
-            fmt::format("{}: field 'input_ids': {} is not a token id{}", context, id.dump(),
+            fmt::format("{}: field 'input_ids': {} is not a token id{}", context, id,
                         options.vocab_size > 0 ? fmt::format(" below {}", options.vocab_size) : ""));
       }
-      s.ids.push_back(id.get<int64_t>());
     }
+    s.ids = record.input_ids;
     s.target.assign(s.ids.size(), 1);
     s.target[0] = 0;
     if (options.assistant_only) {
-      if (record.contains("loss_mask")) {
-        const auto& mask = record["loss_mask"];
-        if (!mask.is_array() || mask.size() != s.ids.size()) {
-          throw InputError(
-              fmt::format("{}: field 'loss_mask': expected {} values of 0 or 1", context, s.ids.size()));
-        }
-        for (size_t i = 1; i < mask.size(); ++i) s.target[i] = mask[i].get<int>() != 0;
-      } else if (record.contains("assistant_start")) {
-        const auto start = record["assistant_start"];
-        if (!start.is_number_integer() || start.get<int64_t>() < 1 ||
-            start.get<int64_t>() >= static_cast<int64_t>(s.ids.size())) {
-          throw InputError(
-              fmt::format("{}: field 'assistant_start': {} is not a token index", context, start.dump()));
-        }
-        std::fill(s.target.begin(), s.target.begin() + start.get<int64_t>(), 0);
+      if (record.loss_mask) {
+        for (size_t i = 1; i < s.ids.size(); ++i) s.target[i] = (*record.loss_mask)[i] != 0;
+      } else if (record.assistant_start) {
+        std::fill(s.target.begin(), s.target.begin() + *record.assistant_start, 0);
       } else {
         throw InputError(
             fmt::format("{}: assistant-only loss needs a field 'loss_mask' or 'assistant_start'", context));
       }
     }
     if (static_cast<int64_t>(s.ids.size()) > options.max_length) {
-      if (options.overlong == "error") {
+      if (options.overlong == Overlong::Error) {
         throw InputError(fmt::format("{}: record '{}' has {} tokens, over max_length {}", context, s.id,
                                      s.ids.size(), options.max_length));
       }
-      if (options.overlong == "skip") {
+      if (options.overlong == Overlong::Skip) {
         ++skipped;
         return;
       }

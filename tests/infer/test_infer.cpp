@@ -14,9 +14,9 @@
 
 #include "infer_fixture.h"
 #include "symp/affect/affect.h"
+#include "symp/codec/embedded_codec.h"
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
-#include "symp/speech/embedded_codec.h"
 
 namespace {
 
@@ -91,7 +91,7 @@ TEST_CASE("infer: reply WAVs last exactly as long as their audio tokens", "[infe
   const auto run = symp_ok(infer_args(args + " --out " + out.path().string(), 42, 24));
   CHECK_THAT(run.out, Catch::StartsWith("4 replies"));
 
-  const auto codec = symp::speech::EmbeddedCodecModel::load(p.tokenizer + "/codec.json").config;
+  const auto codec = symp::codec::EmbeddedCodecModel::load(p.tokenizer + "/codec.json").config;
   REQUIRE(codec.token_hop() == 1280);  // 8 hops of 160 samples = 80 ms at 16 kHz
   const auto records = responses(out.path());
   REQUIRE(records.size() == 4);

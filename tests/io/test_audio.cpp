@@ -87,3 +87,24 @@ TEST_CASE("io: bad audio files give one clear error naming the file") {
   CHECK_THROWS_WITH(read_audio(dir.file("text.wav")), Catch::Contains("text.wav"));
   CHECK_THROWS_AS(read_audio(dir.path().string()), symp::InputError);
 }
+
+TEST_CASE("io: audio arguments expand to the sorted audio files of folders") {
+  symp::test::ScratchDir dir("expand-audio");
+  const auto& d = dir.path();
+  std::filesystem::create_directories(d / "set" / "sub");
+  for (const char* name : {"set/b.wav", "set/a.FLAC", "set/notes.txt", "set/sub/c.ogg"})
+    std::ofstream(d / name) << "x";
+  std::filesystem::create_directories(d / "empty");
+  std::ofstream(d / "empty" / "readme.md") << "x";
+
+  const auto flat = expand_audio_paths({(d / "set").string(), (d / "loose.wav").string()});
+  CHECK(flat == std::vector<std::string>{(d / "set/a.FLAC").string(), (d / "set/b.wav").string(),
+                                         (d / "loose.wav").string()});  // a file stands for itself
+  const auto deep = expand_audio_paths({(d / "set").string()}, /*recursive=*/true);
+  CHECK(deep == std::vector<std::string>{(d / "set/a.FLAC").string(), (d / "set/b.wav").string(),
+                                         (d / "set/sub/c.ogg").string()});
+  CHECK_THROWS_WITH(expand_audio_paths({(d / "empty").string()}),
+                    Catch::Contains((d / "empty").string()) && Catch::Contains("no audio files"));
+  CHECK(has_audio_extension("x/Y.WAV"));
+  CHECK_FALSE(has_audio_extension("x/y.wav.txt"));
+}

@@ -32,7 +32,7 @@ double rms(const std::vector<float>& x, size_t from, size_t to) {
 
 TEST_CASE(
     "speech: glm4voice codec from the registry encodes like WhisperVQ and decodes 256 samples per frame") {
-  auto codec = symp::speech::open_codec(
+  auto codec = symp::codec::open_codec(
       {"glm4voice", fixtures() + "/whisper_vq", fixtures() + "/glm4voice_decoder", "cpu"});
   CHECK(codec->frame_rate() == Approx(12.5));
   CHECK(codec->sample_rate() == 16000);

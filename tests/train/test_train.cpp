@@ -198,7 +198,7 @@ TEST_CASE("train: encoded records become sequences with their loss targets", "[t
   options.assistant_only = false;
   options.max_length = 9;
   CHECK(symp::train::read_sequences(path, options).size() == 2);  // the 10-token record skipped
-  options.overlong = "error";
+  options.overlong = symp::train::Overlong::Error;
   CHECK_THROWS_WITH(symp::train::read_sequences(path, options), Catch::Contains("r0"));
   symp::io::write_jsonl_atomic((dir / "bad.jsonl").string(), {{{"id", "x"}, {"input_ids", {1, -4}}}});
   CHECK_THROWS_WITH(symp::train::read_sequences((dir / "bad.jsonl").string(), {}),

@@ -20,7 +20,9 @@ struct AffectCli {
 
 Json describe(const symp::affect::Condition& c) {
   const auto& anchors = symp::affect::AnchorSet::builtin();
-  Json out = {{"source", c.source}, {"label", c.label}, {"prompt", symp::affect::system_prompt(c.used)}};
+  Json out = {{"source", symp::affect::condition_source_name(c.source)},
+              {"label", c.label},
+              {"prompt", symp::affect::system_prompt(c.used)}};
   if (c.used) {
     out["valence"] = c.used->valence;
     out["arousal"] = c.used->arousal;
@@ -60,7 +62,7 @@ int run(const AffectCli& cli, const symp::cli::GlobalOptions& global) {
         p.emplace_back(label, value.get<double>());
       }
       symp::affect::Condition c;
-      c.source = "sensor";
+      c.source = symp::affect::ConditionSource::Sensor;
       c.label = tax.name;
       c.requested = symp::with_context(ctx, [&] { return symp::affect::fuse(tax, p).va; });
       c.used = c.requested;

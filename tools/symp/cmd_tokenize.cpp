@@ -1,7 +1,7 @@
 // symp tokenize fit | encode | roundtrip: the embedded speech codec and text tokenizer, and the training
-// sequences in Sympatheia's layout (PAPER.md section 2). Binds options to symp::speech::Tokenize*Options.
+// sequences in Sympatheia's layout (PAPER.md section 2). Binds options to symp::tokenize::Tokenize*Options.
 #include "command.h"
-#include "symp/speech/embedded_codec_tokenize.h"
+#include "symp/tokenize/tokenize.h"
 
 #include <algorithm>
 #include <memory>
@@ -14,7 +14,7 @@ int workers(int threads) {
 }
 
 symp::cli::Runner setup_fit(CLI::App& app) {
-  auto o = std::make_shared<symp::speech::TokenizeFitOptions>();
+  auto o = std::make_shared<symp::tokenize::TokenizeFitOptions>();
   auto& c = o->codec.config;
   app.add_option("--corpus", o->corpus_dir, "Corpus folder with manifest.jsonl (gen-data output)")
       ->required();
@@ -45,14 +45,15 @@ symp::cli::Runner setup_fit(CLI::App& app) {
     o->codec.threads = o->text.threads = workers(g.threads);
     o->validate();
     symp::cli::save_effective_config(app, o->out_dir);
-    symp::speech::tokenize_fit(*o);
+    symp::tokenize::tokenize_fit(*o);
     return 0;
   };
 }
 
 symp::cli::Runner setup_encode(CLI::App& app) {
-  auto o = std::make_shared<symp::speech::TokenizeEncodeOptions>();
+  auto o = std::make_shared<symp::tokenize::TokenizeEncodeOptions>();
   auto layout = std::make_shared<std::string>("reference");
+  auto condition_mode = std::make_shared<std::string>("paper");
   auto& s = o->corpus.sequence;
   app.add_option("--corpus", o->corpus.corpus_dir, "Corpus folder with manifest.jsonl")->required();
   app.add_option("--out", o->corpus.out_dir, "Output folder for encoded_{train,eval}.jsonl")->required();
@@ -81,25 +82,26 @@ symp::cli::Runner setup_encode(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--na-fraction", s.na_fraction, "Share of emotional-split training records set to N/A")
       ->capture_default_str();
-  app.add_option("--condition-mode", s.condition_mode,
+  app.add_option("--condition-mode", *condition_mode,
                  "paper: VA condition with N/A for --na-fraction; none: every record N/A (a base without the "
                  "condition)")
       ->capture_default_str();
   app.add_option("--max-length", s.max_length, "Longer sequences are reported (never cut)")
       ->capture_default_str();
-  return [o, layout, &app](const symp::cli::GlobalOptions& g) {
+  return [o, layout, condition_mode, &app](const symp::cli::GlobalOptions& g) {
     o->corpus.sequence.layout = symp::text::parse_layout(*layout);
+    o->corpus.sequence.condition_mode = symp::text::parse_condition_mode(*condition_mode);
     o->corpus.sequence.seed = g.seed;
     o->corpus.threads = workers(g.threads);
     o->validate();
     symp::cli::save_effective_config(app, o->corpus.out_dir);
-    symp::speech::tokenize_encode(*o);
+    symp::tokenize::tokenize_encode(*o);
     return 0;
   };
 }
 
 symp::cli::Runner setup_roundtrip(CLI::App& app) {
-  auto o = std::make_shared<symp::speech::RoundtripOptions>();
+  auto o = std::make_shared<symp::tokenize::RoundtripOptions>();
   app.add_option("--model", o->model_dir, "Model folder from `symp tokenize fit`")->required();
   auto* audio = app.add_option("--audio", o->audio, "Audio files or folders of .wav files");
   auto* corpus =
@@ -117,7 +119,7 @@ symp::cli::Runner setup_roundtrip(CLI::App& app) {
     o->threads = workers(g.threads);
     o->validate();
     symp::cli::save_effective_config(app, o->out_dir);
-    symp::speech::tokenize_roundtrip(*o);
+    symp::tokenize::tokenize_roundtrip(*o);
     return 0;
   };
 }

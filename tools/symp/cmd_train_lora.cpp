@@ -12,6 +12,7 @@
 static symp::cli::Runner setup(CLI::App& app) {
   auto o = std::make_shared<symp::train::TrainOptions>();
   auto full = std::make_shared<bool>(false);
+  auto overlong = std::make_shared<std::string>("skip");
   app.add_option("--train", o->train_file, "Encoded training JSONL (tokenize's encoded_train.jsonl)")
       ->required();
   app.add_option("--eval", o->eval_file, "Encoded evaluation JSONL");
@@ -49,8 +50,7 @@ static symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--batch-size", o->batch_size, "Sequences per micro-batch")->capture_default_str();
   app.add_option("--grad-accum", o->grad_accum, "Micro-batches per optimiser step")->capture_default_str();
   app.add_option("--max-length", o->data.max_length, "Max tokens per sequence")->capture_default_str();
-  app.add_option("--overlong", o->data.overlong, "Longer sequences: skip, truncate or error")
-      ->capture_default_str();
+  app.add_option("--overlong", *overlong, "Longer sequences: skip, truncate or error")->capture_default_str();
   app.add_flag("--assistant-only", o->data.assistant_only, "Loss on the assistant part only");
   app.add_option("--clip", o->clip, "Gradient clipping norm (0: off)")->capture_default_str();
   app.add_option("--eval-every", o->eval_every, "Steps between evaluations")->capture_default_str();
@@ -76,7 +76,8 @@ static symp::cli::Runner setup(CLI::App& app) {
                  "Seconds the rendezvous and each collective wait for the other ranks before failing")
       ->capture_default_str();
   app.add_option("--bucket-mb", o->bucket_mb, "Gradient all-reduce bucket size in MB")->capture_default_str();
-  return [o, full, &app](const symp::cli::GlobalOptions& g) {
+  return [o, full, overlong, &app](const symp::cli::GlobalOptions& g) {
+    o->data.overlong = symp::train::parse_overlong(*overlong);
     o->seed = g.seed;
     o->lora = !*full;
     o->validate();

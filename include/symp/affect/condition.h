@@ -10,6 +10,11 @@
 
 namespace symp::affect {
 
+// Where a condition comes from. Parsed once from the options; its name is what files and logs show.
+enum class ConditionSource { Emotion, Va, Interpolate, Sensor, None };
+// "emotion", "va", "interpolate", "sensor", "none".
+std::string condition_source_name(ConditionSource source);
+
 struct ConditionOptions {
   std::string emotion;       // an anchor name, e.g. "excited"
   std::string va;            // "V,A", e.g. "0.3,-0.2"
@@ -22,14 +27,14 @@ struct ConditionOptions {
 
   // Exactly one source may be set (or none, meaning N/A); UsageError naming the conflicting options.
   void validate() const;
-  // Which source is set: "emotion", "va", "interpolate", "sensor" or "none".
-  std::string source() const;
+  // Which source is set (None when none is: N/A).
+  ConditionSource source() const;
 };
 
 struct Condition {
   std::optional<VA> requested;  // before noise; nullopt = N/A
   std::optional<VA> used;       // after noise (equal to requested when sigma is 0)
-  std::string source;           // as ConditionOptions::source()
+  ConditionSource source = ConditionSource::None;
   std::string label;            // e.g. "excited", "happy->sad@0.25", "va(0.30,-0.20)", "isear", "N/A"
 };
 

@@ -7,13 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "symp/data/plan.h"
+#include "symp/records/manifest.h"
 
 namespace symp::data {
 
 // Writes DIR/datasheet.json, DIR/datasheet.md and DIR/durations.png from the manifest records.
 // `settings` is the effective configuration (no secrets); `backends` names the text, speech and
 // dedup engines.
-void write_datasheet(const std::string& out_dir, const std::vector<nlohmann::json>& records,
+void write_datasheet(const std::string& out_dir, const std::vector<records::ManifestRecord>& manifest,
                      const CorpusPlan& plan, const nlohmann::json& settings, const nlohmann::json& backends);
 
 }  // namespace symp::data

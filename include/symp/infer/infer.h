@@ -26,7 +26,7 @@ struct InferOptions {
   bool include_base = false;          // also answer with the base model alone (system "base")
   std::string base_name = "base";     // system name of the base model
   std::string tokenizer_dir;          // tokenize fit's model folder (text tokenizer + embedded codec)
-  std::string codec = "embedded";     // speech codec kind (see symp/speech/codec.h)
+  std::string codec = "embedded";     // speech codec kind (see symp/codec/codec.h)
   std::string codec_encoder_dir;      // codec folders when they are not tokenizer_dir (GLM-4-Voice)
   std::string codec_decoder_dir;
 

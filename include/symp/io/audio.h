@@ -34,6 +34,14 @@ enum class SampleFormat { Pcm16, Float32 };
 // renamed over the target, so an interrupted write never leaves a truncated file.
 void write_wav(const std::string& path, const Audio& audio, SampleFormat format = SampleFormat::Pcm16);
 
+// The audio files that command-line audio arguments (`--audio`) name, in order: a file stands for itself
+// (not opened here: its reader names it when it cannot be read); a folder for the audio files in it
+// (extensions libsndfile reads, any case: .wav .flac .ogg ...), sorted by path, and with `recursive` those
+// in its subfolders too. A folder with no audio files is an InputError naming it.
+std::vector<std::string> expand_audio_paths(const std::vector<std::string>& args, bool recursive = false);
+// Whether a file name has one of those extensions.
+bool has_audio_extension(const std::string& path);
+
 // High-quality resampling (soxr, "HQ" recipe). Returns the input unchanged when the rates are equal.
 std::vector<float> resample(const std::vector<float>& samples, int from_rate, int to_rate);
 

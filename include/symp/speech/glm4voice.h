@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "symp/speech/codec.h"
+#include "symp/codec/codec.h"
 
 namespace symp::speech {
 
@@ -36,7 +36,7 @@ struct StreamStats {
   double total_seconds = 0;
 };
 
-class Glm4VoiceCodec : public SpeechCodec {
+class Glm4VoiceCodec : public codec::SpeechCodec {
  public:
   // InputError naming the missing file or bad tensor; UsageError for bad options.
   static std::unique_ptr<Glm4VoiceCodec> open(const Glm4VoiceOptions& options);

@@ -24,6 +24,13 @@ enum class SequenceLayout {
 SequenceLayout parse_layout(const std::string& name);
 std::string layout_name(SequenceLayout layout);
 
+// What condition the records carry: Paper (the VA of the record, N/A for na_fraction of the emotional
+// training records) or None (every record N/A: a base model that never sees the condition).
+enum class ConditionMode { Paper, None };
+// "paper" | "none"; UsageError naming --condition-mode otherwise.
+ConditionMode parse_condition_mode(const std::string& name);
+std::string condition_mode_name(ConditionMode mode);
+
 struct SequenceOptions {
   SequenceLayout layout = SequenceLayout::Reference;  // record layout
   int interleave_text = 13;              // interleaved layout: text tokens per chunk (GLM-4-Voice: 13)
@@ -31,8 +38,7 @@ struct SequenceOptions {
   double na_fraction = 1.0 / 3;          // share of emotional-split training records whose condition is N/A
   uint64_t seed = 42;                    // which records get N/A
   int max_length = 2048;                 // longer sequences are reported (never cut)
-  std::string condition_mode = "paper";  // "paper" (VA, N/A for na_fraction) or "none": every record N/A,
-                                         // for a base model that never sees the condition
+  ConditionMode condition_mode = ConditionMode::Paper;
   void validate() const;                 // UsageError naming the field
 };
 

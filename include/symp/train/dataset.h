@@ -14,9 +14,15 @@ struct Sequence {
   std::vector<uint8_t> target;  // 1 where the token is predicted in the loss (index 0 is never predicted)
 };
 
+// A record longer than max_length: Skip (counted and logged), Truncate, or Error.
+enum class Overlong { Skip, Truncate, Error };
+// "skip" | "truncate" | "error"; UsageError naming --overlong otherwise.
+Overlong parse_overlong(const std::string& name);
+std::string overlong_name(Overlong policy);
+
 struct DatasetOptions {
-  int64_t max_length = 2048;      // tokens per sequence
-  std::string overlong = "skip";  // a longer record: "skip" (counted and logged), "truncate" or "error"
+  int64_t max_length = 2048;  // tokens per sequence
+  Overlong overlong = Overlong::Skip;
   bool assistant_only = false;    // loss on the assistant part only (needs loss_mask or assistant_start)
   int64_t vocab_size = 0;         // when > 0, an id at or past it is an InputError
 

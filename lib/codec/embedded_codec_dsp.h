@@ -1,12 +1,12 @@
 #pragma once
 // Private DSP helpers of the embedded codec (not a public header): an FFTW real transform, windows and
 // the mel filter bank with its cepstral transform.
-#include "symp/speech/embedded_codec.h"
+#include "symp/codec/embedded_codec.h"
 
 #include <complex>
 #include <vector>
 
-namespace symp::speech::dsp {
+namespace symp::codec::dsp {
 
 // Added to mean squared amplitude before taking logs: -100 dB full scale, below 16-bit quantisation.
 constexpr double kEnergyFloor = 1e-10;
@@ -63,4 +63,4 @@ std::vector<float> mel_to_cepstra(const std::vector<double>& log_bands, int coun
 // Inverse of mel_to_cepstra with c0 = 0: log band energies of the spectral shape.
 std::vector<double> cepstra_to_mel(const std::vector<float>& cepstra, int bands);
 
-}  // namespace symp::speech::dsp
+}  // namespace symp::codec::dsp

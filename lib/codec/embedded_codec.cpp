@@ -1,24 +1,22 @@
 // The embedded codec: configuration, model file, codebook training and quantisation. Analysis is in
 // embedded_codec_analysis.cpp, synthesis in embedded_codec_synth.cpp.
-#include "symp/speech/embedded_codec.h"
+#include "symp/codec/embedded_codec.h"
 
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/progress.h"
 #include "symp/core/rng.h"
+#include "symp/core/worker_pool.h"
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <numeric>
-#include <thread>
 
-namespace symp::speech {
+namespace symp::codec {
 
 namespace {
 
@@ -257,28 +255,15 @@ EmbeddedCodecModel fit_embedded_codec(const std::vector<std::string>& audio_file
   }
 
   std::vector<TokenFrames> analysed(files.size());
-  std::atomic<size_t> next{0};
-  std::mutex error_mutex;
-  std::string first_error;
   Progress bar("codec fit", static_cast<int64_t>(files.size()), "file");
-  auto worker = [&] {
-    for (size_t i = next++; i < files.size(); i = next++) {
-      try {
-        const io::Audio audio = io::read_audio(files[i], config.sample_rate);
-        analysed[i] = analyse_token_frames(audio.samples, config);
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (first_error.empty()) first_error = e.what();
-        next = files.size();
-      }
+  with_context("embedded codec fit", [&] {
+    parallel_for(files.size(), options.threads, [&](size_t i) {
+      const io::Audio audio = io::read_audio(files[i], config.sample_rate);
+      analysed[i] = analyse_token_frames(audio.samples, config);
       bar.advance();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < options.threads; ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+    });
+  });
   bar.finish();
-  if (!first_error.empty()) throw InputError("embedded codec fit: " + first_error);
 
   std::vector<std::vector<float>> speech_cepstra;
   std::vector<double> log_f0, log_rms;
@@ -352,4 +337,4 @@ std::unique_ptr<SpeechCodec> open_embedded(const CodecLocation& location) {
 [[maybe_unused]] const bool embedded_registered = register_codec("embedded", open_embedded);
 }  // namespace
 
-}  // namespace symp::speech
+}  // namespace symp::codec

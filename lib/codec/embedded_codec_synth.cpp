@@ -3,16 +3,16 @@
 // the frequency domain, scaled to the decoded energy and overlap-added. F0, energy and envelope are
 // interpolated between token centres, so the contour is smooth while each token keeps its level.
 #include "embedded_codec_dsp.h"
+#include "symp/codec/embedded_codec.h"
 #include "symp/core/error.h"
 #include "symp/core/rng.h"
-#include "symp/speech/embedded_codec.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-namespace symp::speech {
+namespace symp::codec {
 
 std::vector<float> EmbeddedCodec::decode(const std::vector<int64_t>& ids) {
   const auto& c = model_.config;
@@ -138,4 +138,4 @@ std::vector<float> EmbeddedCodec::decode(const std::vector<int64_t>& ids) {
   return out;
 }
 
-}  // namespace symp::speech
+}  // namespace symp::codec

@@ -1,36 +1,38 @@
 // tokenize fit / encode / roundtrip over a corpus, with the embedded codec and SentencePiece tokenizer.
-#include "symp/speech/embedded_codec_tokenize.h"
+#include "symp/tokenize/tokenize.h"
 
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/progress.h"
 #include "symp/core/rng.h"
+#include "symp/core/worker_pool.h"
 #include "symp/io/audio.h"
 #include "symp/io/csv.h"
 #include "symp/io/jsonl.h"
 #include "symp/prosody/features.h"
+#include "symp/records/manifest.h"
 #include "symp/speech/glm4voice.h"
 #include "symp/text/glm_tokenizer.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <mutex>
 #include <set>
-#include <thread>
 
-namespace symp::speech {
+namespace symp::tokenize {
+
+using codec::EmbeddedCodec;
+using codec::EmbeddedCodecModel;
+using codec::fit_embedded_codec;
+using codec::kEmbeddedCodecFile;
+using codec::spearman;
+using speech::Glm4VoiceCodec;
+using speech::Glm4VoiceOptions;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string resolve(const fs::path& corpus, const std::string& rel) {
-  const fs::path p = rel;
-  return (p.is_absolute() ? p : corpus / p).string();
-}
 
 }  // namespace
 
@@ -43,25 +45,20 @@ void TokenizeFitOptions::validate() const {
 
 void tokenize_fit(const TokenizeFitOptions& options) {
   options.validate();
-  const fs::path corpus = options.corpus_dir;
-  const std::string manifest = (corpus / "manifest.jsonl").string();
+  const std::string manifest = records::manifest_path(options.corpus_dir);
   std::vector<std::string> audio;
   std::vector<std::string> texts;
   std::set<std::string> systems = {affect::system_prompt(std::nullopt)};
-  io::for_each_jsonl(manifest, [&](const io::Json& j, size_t line) {
-    const std::string where = manifest + ":" + std::to_string(line);
-    if (io::require_string(j, "partition", where) != "train") return;
-    const std::string id = io::require_string(j, "id", where);
-    for (const char* field : {"query_audio", "response_audio"}) {
-      if (!j.contains(field) || !j[field].is_string() || j[field].get<std::string>().empty())
-        throw InputError(where + ": record " + id + ": record has no audio (field '" + field +
-                         "' missing or empty)");
-      audio.push_back(resolve(corpus, j[field].get<std::string>()));
-    }
-    texts.push_back(io::require_string(j, "query_text", where));
-    texts.push_back(io::require_string(j, "response_text", where));
-    systems.insert(affect::system_prompt(affect::clamp_va(io::require_number(j, "valence", where),
-                                                          io::require_number(j, "arousal", where), where)));
+  records::for_each_manifest_record(manifest, [&](const records::ManifestRecord& r, size_t) {
+    using F = records::ManifestField;
+    records::require(r, {F::Partition});
+    if (r.partition != "train") return;
+    records::require(r, {F::Audio, F::QueryText, F::ResponseText, F::Va});
+    audio.push_back(records::resolve_audio(manifest, r.query_audio));
+    audio.push_back(records::resolve_audio(manifest, r.response_audio));
+    texts.push_back(r.query_text);
+    texts.push_back(r.response_text);
+    systems.insert(affect::system_prompt(affect::clamp_va(*r.valence, *r.arousal, r.where)));
   });
   if (audio.empty()) throw InputError(manifest + ": no training records to fit on");
   texts.insert(texts.end(), systems.begin(), systems.end());
@@ -183,18 +180,7 @@ std::vector<RoundtripFile> audio_inputs(const std::vector<std::string>& audio) {
                        "; outputs keep the input names");
     files.push_back({p, p.filename()});
   };
-  for (const auto& a : audio) {
-    if (!fs::is_directory(a)) {
-      add(a);
-      continue;
-    }
-    std::vector<fs::path> found;
-    for (const auto& e : fs::directory_iterator(a))
-      if (e.is_regular_file() && e.path().extension() == ".wav") found.push_back(e.path());
-    std::sort(found.begin(), found.end());
-    if (found.empty()) throw InputError("--audio " + a + ": no .wav files in the folder");
-    for (const auto& f : found) add(f);
-  }
+  for (const auto& f : io::expand_audio_paths(audio)) add(f);
   return files;
 }
 
@@ -202,18 +188,23 @@ std::vector<RoundtripFile> audio_inputs(const std::vector<std::string>& audio) {
 // written back under its manifest path.
 std::vector<RoundtripFile> corpus_inputs(const std::string& corpus, const std::string& partition) {
   const fs::path dir = corpus;
-  const std::string manifest = (dir / "manifest.jsonl").string();
+  const std::string manifest = records::manifest_path(corpus);
   std::vector<RoundtripFile> files;
   std::set<std::string> seen;
-  io::for_each_jsonl(manifest, [&](const io::Json& r, size_t line) {
-    const std::string where = fmt::format("{}:{}", manifest, line);
-    if (io::require_string(r, "partition", where) != partition) return;
-    for (const char* field : {"query_audio", "response_audio"}) {
-      const std::string rel = io::require_string(r, field, where);
-      if (fs::path(rel).is_absolute() || rel.find("..") != std::string::npos)
-        throw InputError(where + ": field '" + field + "' must be a path inside the corpus, got '" + rel +
-                         "'");
-      if (seen.insert(rel).second) files.push_back({dir / rel, rel});
+  records::for_each_manifest_record(manifest, [&](const records::ManifestRecord& r, size_t) {
+    records::require(r, {records::ManifestField::Partition});
+    if (r.partition != partition) return;
+    records::require(r, {records::ManifestField::Audio});
+    for (const std::string* rel : {&r.query_audio, &r.response_audio}) {
+      const fs::path p(*rel);
+      const bool escapes = p.is_absolute() ||
+                           std::any_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; });
+      if (escapes)
+        throw InputError(
+            fmt::format("{}: audio '{}' must be a path inside the corpus (outputs are written "
+                        "under it)",
+                        r.where, *rel));
+      if (seen.insert(*rel).second) files.push_back({dir / *rel, *rel});
     }
   });
   if (files.empty()) throw InputError(manifest + ": no record in partition '" + partition + "'");
@@ -239,41 +230,26 @@ RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options) {
     double encode_s = 0, decode_s = 0;
   };
   std::vector<Row> rows(files.size());
-  std::atomic<size_t> next{0};
-  std::mutex error_mutex;
-  std::exception_ptr first_error;
   Progress bar("roundtrip", static_cast<int64_t>(files.size()), "file");
-  auto worker = [&] {
-    for (size_t i = next++; i < files.size(); i = next++) {
-      try {
-        with_context(files[i].in.string(), [&] {
-          const io::Audio audio = io::read_audio(files[i].in.string(), codec->sample_rate());
-          const auto t0 = Clock::now();
-          const std::vector<int64_t> ids = codec->encode(audio.samples);
-          const auto t1 = Clock::now();
-          io::Audio decoded{codec->decode(ids), codec->output_sample_rate()};
-          const auto t2 = Clock::now();
-          io::write_wav((fs::path(options.out_dir) / files[i].out).string(), decoded);
-          Row& r = rows[i];
-          r.tokens = static_cast<int64_t>(ids.size());
-          r.encode_s = std::chrono::duration<double>(t1 - t0).count();
-          r.decode_s = std::chrono::duration<double>(t2 - t1).count();
-          r.in = prosody::compute_features(audio, measure);
-          r.out = prosody::compute_features(decoded, measure);
-        });
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
-        next = files.size();
-      }
-      bar.advance();
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < options.threads; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  parallel_for(files.size(), options.threads, [&](size_t i) {
+    with_context(files[i].in.string(), [&] {
+      const io::Audio audio = io::read_audio(files[i].in.string(), codec->sample_rate());
+      const auto t0 = Clock::now();
+      const std::vector<int64_t> ids = codec->encode(audio.samples);
+      const auto t1 = Clock::now();
+      io::Audio decoded{codec->decode(ids), codec->output_sample_rate()};
+      const auto t2 = Clock::now();
+      io::write_wav((fs::path(options.out_dir) / files[i].out).string(), decoded);
+      Row& r = rows[i];
+      r.tokens = static_cast<int64_t>(ids.size());
+      r.encode_s = std::chrono::duration<double>(t1 - t0).count();
+      r.decode_s = std::chrono::duration<double>(t2 - t1).count();
+      r.in = prosody::compute_features(audio, measure);
+      r.out = prosody::compute_features(decoded, measure);
+    });
+    bar.advance();
+  });
   bar.finish();
-  if (first_error) std::rethrow_exception(first_error);
 
   RoundtripSummary s;
   s.files = static_cast<int64_t>(files.size());
@@ -333,4 +309,4 @@ RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options) {
   return s;
 }
 
-}  // namespace symp::speech
+}  // namespace symp::tokenize

@@ -1,12 +1,12 @@
 // Quick prosody measures for the embedded codec's round-trip checks (see ProsodyFigures).
-#include "symp/speech/embedded_codec.h"
+#include "symp/codec/embedded_codec.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
-namespace symp::speech {
+namespace symp::codec {
 
 namespace {
 
@@ -109,4 +109,4 @@ ProsodyFigures measure_prosody(const std::vector<float>& samples, const Embedded
   return out;
 }
 
-}  // namespace symp::speech
+}  // namespace symp::codec

@@ -11,7 +11,7 @@
 
 #include "symp/core/fftw_lock.h"
 
-namespace symp::speech::dsp {
+namespace symp::codec::dsp {
 
 namespace {
 double hz_to_mel(double hz) {
@@ -141,4 +141,4 @@ std::vector<double> cepstra_to_mel(const std::vector<float>& cepstra, int bands)
   return out;
 }
 
-}  // namespace symp::speech::dsp
+}  // namespace symp::codec::dsp

@@ -1,9 +1,9 @@
 // The embedded codec: token rate, decoded length, the round-trip prosody targets on espeak-ng speech,
 // the pitch tracker on a known tone, and its refusal of foreign model files and ids.
+#include "symp/codec/embedded_codec.h"
 #include "symp/core/error.h"
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
-#include "symp/speech/embedded_codec.h"
 
 #include <catch2/catch.hpp>
 
@@ -58,11 +58,11 @@ const std::vector<std::string>& espeak_corpus() {
   return files;
 }
 
-const speech::EmbeddedCodecModel& trained_model() {
-  static const speech::EmbeddedCodecModel model = [] {
+const codec::EmbeddedCodecModel& trained_model() {
+  static const codec::EmbeddedCodecModel model = [] {
     const auto& files = espeak_corpus();
-    speech::EmbeddedCodecFitOptions options;
-    return speech::fit_embedded_codec(std::vector<std::string>(files.begin(), files.begin() + 40), options);
+    codec::EmbeddedCodecFitOptions options;
+    return codec::fit_embedded_codec(std::vector<std::string>(files.begin(), files.begin() + 40), options);
   }();
   return model;
 }
@@ -70,7 +70,7 @@ const speech::EmbeddedCodecModel& trained_model() {
 }  // namespace
 
 TEST_CASE("speech: embedded codec gives 12.5 tokens per second and 80 ms of audio per token") {
-  speech::EmbeddedCodec codec(trained_model());
+  codec::EmbeddedCodec codec(trained_model());
   CHECK(codec.frame_rate() == Approx(12.5));
   CHECK(codec.vocab_size() == 32 * 16 * 8);
   for (size_t i = 40; i < 60; i += 7) {
@@ -86,15 +86,15 @@ TEST_CASE("speech: embedded codec gives 12.5 tokens per second and 80 ms of audi
 }
 
 TEST_CASE("speech: embedded codec round trip keeps F0 mean energy and speaking rate") {
-  speech::EmbeddedCodec codec(trained_model());
+  codec::EmbeddedCodec codec(trained_model());
   const auto& config = codec.model().config;
   std::vector<double> f0_in, f0_out, energy_in, energy_out, rate_in, rate_out, f0_error;
   const auto& files = espeak_corpus();
   for (const auto& file : files) {
     const io::Audio audio = io::read_audio(file, codec.sample_rate());
     const std::vector<float> wav = codec.decode(codec.encode(audio.samples));
-    const auto a = speech::measure_prosody(audio.samples, config);
-    const auto b = speech::measure_prosody(wav, config);
+    const auto a = codec::measure_prosody(audio.samples, config);
+    const auto b = codec::measure_prosody(wav, config);
     f0_in.push_back(a.f0_mean);
     f0_out.push_back(b.f0_mean);
     energy_in.push_back(a.energy_mean);
@@ -104,9 +104,9 @@ TEST_CASE("speech: embedded codec round trip keeps F0 mean energy and speaking r
     f0_error.push_back(std::abs(b.f0_mean / a.f0_mean - 1.0));
   }
   std::sort(f0_error.begin(), f0_error.end());
-  const double f0_rho = speech::spearman(f0_in, f0_out);
-  const double energy_rho = speech::spearman(energy_in, energy_out);
-  const double rate_rho = speech::spearman(rate_in, rate_out);
+  const double f0_rho = codec::spearman(f0_in, f0_out);
+  const double energy_rho = codec::spearman(energy_in, energy_out);
+  const double rate_rho = codec::spearman(rate_in, rate_out);
   INFO("F0 rho " << f0_rho << ", energy rho " << energy_rho << ", rate rho " << rate_rho
                  << ", median F0 error " << f0_error[f0_error.size() / 2]);
   CHECK(f0_rho >= 0.9);
@@ -116,7 +116,7 @@ TEST_CASE("speech: embedded codec round trip keeps F0 mean energy and speaking r
 }
 
 TEST_CASE("speech: embedded codec pitch tracker finds the F0 of a pulse train") {
-  speech::EmbeddedCodecConfig config;
+  codec::EmbeddedCodecConfig config;
   for (double f0 : {90.0, 150.0, 310.0}) {
     std::vector<float> wav(static_cast<size_t>(config.sample_rate));  // 1 s
     double phase = 0.0;
@@ -126,7 +126,7 @@ TEST_CASE("speech: embedded codec pitch tracker finds the F0 of a pulse train") 
       if (phase >= 1.0) phase -= 1.0;
       wav[k] = static_cast<float>(0.5 * std::exp(-phase * 8.0) * std::sin(2 * M_PI * 700.0 * phase / f0));
     }
-    const std::vector<double> track = speech::track_pitch(wav, config);
+    const std::vector<double> track = codec::track_pitch(wav, config);
     std::vector<double> voiced;
     for (double f : track)
       if (f > 0) voiced.push_back(f);
@@ -135,7 +135,7 @@ TEST_CASE("speech: embedded codec pitch tracker finds the F0 of a pulse train") 
     CHECK(voiced[voiced.size() / 2] == Approx(f0).epsilon(0.01));
   }
   std::vector<float> silence(16000, 0.0f);
-  for (double f : speech::track_pitch(silence, config)) CHECK(f == 0.0);
+  for (double f : codec::track_pitch(silence, config)) CHECK(f == 0.0);
 }
 
 TEST_CASE("speech: embedded codec refuses another model version and ids outside its vocabulary") {
@@ -143,19 +143,19 @@ TEST_CASE("speech: embedded codec refuses another model version and ids outside 
   fs::create_directories(dir);
   const std::string path = (dir / "codec.json").string();
   trained_model().save(path);
-  auto codec = speech::EmbeddedCodec::load(dir.string());
+  auto codec = codec::EmbeddedCodec::load(dir.string());
   CHECK(codec->model().envelope_centroids == trained_model().envelope_centroids);
   CHECK_THROWS_AS(codec->decode({0, codec->vocab_size()}), Error);
 
   io::Json j = io::read_json(path);
-  j["version"] = speech::EmbeddedCodecModel::kVersion + 1;
+  j["version"] = codec::EmbeddedCodecModel::kVersion + 1;
   io::write_json_atomic(path, j);
   try {
-    speech::EmbeddedCodec::load(path);
+    codec::EmbeddedCodec::load(path);
     FAIL("loaded a model of another version");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::Input);
     CHECK_THAT(e.what(), Catch::Contains("version") && Catch::Contains(path));
   }
-  CHECK_THROWS_AS(speech::EmbeddedCodec::load((dir / "missing").string()), Error);
+  CHECK_THROWS_AS(codec::EmbeddedCodec::load((dir / "missing").string()), Error);
 }

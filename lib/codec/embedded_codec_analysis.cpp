@@ -1,14 +1,14 @@
 // Analysis side of the embedded codec: the autocorrelation pitch tracker and the per-token features
 // (mel-cepstral envelope, mean log-F0, log RMS). FFTs through FFTW.
 #include "embedded_codec_dsp.h"
+#include "symp/codec/embedded_codec.h"
 #include "symp/core/error.h"
-#include "symp/speech/embedded_codec.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-namespace symp::speech {
+namespace symp::codec {
 
 namespace {
 
@@ -230,4 +230,4 @@ TokenFrames analyse_token_frames(const std::vector<float>& samples, const Embedd
   return out;
 }
 
-}  // namespace symp::speech
+}  // namespace symp::codec

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace symp::speech {
+namespace symp::codec {
 
 class SpeechCodec {
  public:
@@ -67,7 +67,7 @@ struct CodecLocation {
 using CodecFactory = std::function<std::unique_ptr<SpeechCodec>(const CodecLocation&)>;
 
 // Registers a codec family under `kind` (call from a static initialiser in the codec's .cpp:
-//   static const bool registered = symp::speech::register_codec("glm4voice", open_glm4voice);).
+//   static const bool registered = symp::codec::register_codec("glm4voice", open_glm4voice);).
 // Returns true; registering a kind twice throws RuntimeError.
 bool register_codec(const std::string& kind, CodecFactory factory);
 // Opens a codec by location.kind; UsageError listing the known kinds when it is unknown. Errors of the
@@ -76,4 +76,4 @@ std::unique_ptr<SpeechCodec> open_codec(const CodecLocation& location);
 // Registered kinds, sorted.
 std::vector<std::string> codec_kinds();
 
-}  // namespace symp::speech
+}  // namespace symp::codec

@@ -1,11 +1,11 @@
-// The registry of speech codec families (symp/speech/codec.h).
+// The registry of speech codec families (symp/codec/codec.h).
 #include <map>
 #include <mutex>
 
+#include "symp/codec/codec.h"
 #include "symp/core/error.h"
-#include "symp/speech/codec.h"
 
-namespace symp::speech {
+namespace symp::codec {
 namespace {
 
 struct Registry {
@@ -62,4 +62,4 @@ std::unique_ptr<SpeechCodec> open_codec(const CodecLocation& location) {
   return with_context("speech codec '" + location.kind + "'", [&] { return factory(location); });
 }
 
-}  // namespace symp::speech
+}  // namespace symp::codec

@@ -1,20 +1,20 @@
 #pragma once
 // `symp tokenize fit | encode | roundtrip`: the embedded codec and the SentencePiece tokenizer applied to
 // a gen-data corpus. One library function per subcommand; tools/symp/cmd_tokenize.cpp only binds options.
-#include "symp/speech/embedded_codec.h"
+#include "symp/codec/embedded_codec.h"
 #include "symp/text/sentencepiece.h"
 #include "symp/text/sequence.h"
 
 #include <string>
 #include <vector>
 
-namespace symp::speech {
+namespace symp::tokenize {
 
 struct TokenizeFitOptions {
-  std::string corpus_dir;         // gen-data output with manifest.jsonl
-  std::string out_dir;            // model folder: codec.json, text.model, tokenizer.json
-  EmbeddedCodecFitOptions codec;  // codec analysis settings, codebook sizes, file sample
-  text::SpmTrainOptions text;     // SentencePiece settings
+  std::string corpus_dir;                // gen-data output with manifest.jsonl
+  std::string out_dir;                   // model folder: codec.json, text.model, tokenizer.json
+  codec::EmbeddedCodecFitOptions codec;  // codec analysis settings, codebook sizes, file sample
+  text::SpmTrainOptions text;            // SentencePiece settings
   void validate() const;
 };
 
@@ -61,4 +61,4 @@ struct RoundtripSummary {
 // autocorrelation F0, RMS energy, syllable-nuclei rate), which share no code with the codec's own analysis.
 RoundtripSummary tokenize_roundtrip(const RoundtripOptions& options);
 
-}  // namespace symp::speech
+}  // namespace symp::tokenize

@@ -12,18 +12,18 @@
 // overlap-add frames, with F0 and energy interpolated between frame centres. docs/tokenize.md has the
 // reasons and the round-trip figures. No torch here.
 //
-//   auto model = symp::speech::fit_embedded_codec(wav_paths, {});
+//   auto model = symp::codec::fit_embedded_codec(wav_paths, {});
 //   model.save("model/codec.json");
-//   symp::speech::EmbeddedCodec codec(symp::speech::EmbeddedCodecModel::load("model/codec.json"));
+//   symp::codec::EmbeddedCodec codec(symp::codec::EmbeddedCodecModel::load("model/codec.json"));
 //   std::vector<int> ids = codec.encode(symp::io::read_audio("a.wav"));
-#include "symp/speech/codec.h"
+#include "symp/codec/codec.h"
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace symp::speech {
+namespace symp::codec {
 
 // Analysis settings; fixed at fit time and stored in the model.
 struct EmbeddedCodecConfig {
@@ -141,4 +141,4 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y);
 // The name of the model file inside a model folder.
 constexpr const char* kEmbeddedCodecFile = "codec.json";
 
-}  // namespace symp::speech
+}  // namespace symp::codec
