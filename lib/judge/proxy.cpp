@@ -7,6 +7,7 @@
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/judge/audio_judge.h"
+#include "symp/records/judge_item.h"
 #include "symp/records/manifest.h"
 #include "symp/text/rouge.h"
 
@@ -130,28 +131,22 @@ io::Json run_proxy_judge(const std::vector<Response>& responses, const TextEmoti
     const auto& r = responses[i];
     items[i].response = &r;
     items[i].rubric = "proxy";
-    io::Json line{{"judge", "PROXY"},
-                  {"system", r.system},
-                  {"id", r.id},
-                  {"setting", setting_name(r.setting)},
-                  {"emotion", r.emotion}};
+    records::ProxyItemRecord line{r.system, r.id, setting_name(r.setting), r.emotion, std::nullopt, "", ""};
     if (r.setting == Setting::CommonEval) {
       items[i].error = "commoneval";
-      line["score"] = nullptr;
-      line["error"] = "the proxy has no target emotion to score in the CommonEval setting";
+      line.error = "the proxy has no target emotion to score in the CommonEval setting";
     } else if (r.spoken_text().empty()) {
       items[i].error = "no text";
-      line["score"] = nullptr;
-      line["error"] = "no transcript or response text";
+      line.error = "no transcript or response text";
     } else {
       auto post = proxy.posterior(r.spoken_text());
       items[i].score = 1.0 + 4.0 * (post.count(r.emotion) ? post[r.emotion] : 0.0);
       auto best =
           std::max_element(post.begin(), post.end(), [](auto& a, auto& b) { return a.second < b.second; });
-      line["score"] = *items[i].score;
-      line["predicted_emotion"] = best->first;
+      line.score = *items[i].score;
+      line.predicted_emotion = best->first;
     }
-    lines.push_back(line);
+    lines.push_back(records::to_json(line));
   }
   io::write_jsonl_atomic((fs::path(out_dir) / "proxy_items.jsonl").string(), lines);
   io::Json summaries = io::Json::array();

@@ -8,6 +8,7 @@
 #include "symp/core/worker_pool.h"
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
+#include "symp/records/features_row.h"
 #include "symp/records/manifest.h"
 #include "symp/records/response.h"
 
@@ -50,9 +51,7 @@ void EvalOptions::validate() const {
 }
 
 const std::vector<std::string>& feature_names() {
-  static const std::vector<std::string> names = {"f0_mean",    "f0_std", "f0_range", "energy_mean",
-                                                 "energy_std", "rate",   "centroid"};
-  return names;
+  return records::prosody_feature_names();
 }
 
 double feature_value(const Features& f, const std::string& name) {

@@ -20,11 +20,22 @@ std::string cell(const std::optional<int64_t>& v) {
 
 }  // namespace
 
+const std::vector<std::string>& prosody_feature_names() {
+  static const std::vector<std::string> names = {"f0_mean",    "f0_std", "f0_range", "energy_mean",
+                                                 "energy_std", "rate",   "centroid"};
+  return names;
+}
+
 const std::vector<std::string>& features_header() {
-  static const std::vector<std::string> h = {
-      "id",       "f0_mean",     "f0_std",        "f0_range", "energy_mean", "energy_std", "rate",
-      "centroid", "rate_source", "voiced_frames", "frames",   "duration",    "syllables",  "system",
-      "emotion",  "valence",     "arousal",       "audio",    "warning",     "error"};
+  static const std::vector<std::string> h = [] {
+    std::vector<std::string> columns = {"id"};
+    const auto& features = prosody_feature_names();
+    columns.insert(columns.end(), features.begin(), features.end());
+    for (const char* c : {"rate_source", "voiced_frames", "frames", "duration", "syllables", "system",
+                          "emotion", "valence", "arousal", "audio", "warning", "error"})
+      columns.push_back(c);
+    return columns;
+  }();
   return h;
 }
 

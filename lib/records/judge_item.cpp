@@ -45,6 +45,14 @@ io::Json to_json(const JudgeItemRecord& r) {
   return j;
 }
 
+io::Json to_json(const ProxyItemRecord& r) {
+  io::Json j{{"judge", "PROXY"},     {"system", r.system},   {"id", r.id},
+             {"setting", r.setting}, {"emotion", r.emotion}, {"score", or_null(r.score)}};
+  if (!r.predicted_emotion.empty()) j["predicted_emotion"] = r.predicted_emotion;
+  if (!r.error.empty()) j["error"] = r.error;
+  return j;
+}
+
 std::vector<JudgeItemRecord> read_judge_items(const std::string& path) {
   std::vector<JudgeItemRecord> out;
   io::for_each_jsonl(path, [&](const io::Json& j, size_t line) {

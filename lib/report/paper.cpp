@@ -14,6 +14,7 @@
 #include "symp/io/csv.h"
 #include "symp/io/jsonl.h"
 #include "symp/io/plot.h"
+#include "symp/records/features_row.h"
 #include "symp/records/judge_item.h"
 #include "symp/records/response.h"
 
@@ -21,9 +22,6 @@ namespace symp::report {
 namespace {
 
 using io::Json;
-
-const std::vector<std::string> kFeatures = {"f0_mean",    "f0_std", "f0_range", "energy_mean",
-                                            "energy_std", "rate",   "centroid"};
 
 // One table of the report. Rows map column names to numbers, strings or null (not measured). A column
 // "X_paper" holds the paper's figure for column X and "X_n" its sample count: Markdown shows both in X's
@@ -222,7 +220,7 @@ Table prosody_table(const fs::path& run, const Json& figures, const PaperReportO
     row[target + "_p"] = num(r.at("p"));
   }
   for (const auto& system : systems) {
-    for (const auto& f : kFeatures) {
+    for (const auto& f : records::prosody_feature_names()) {
       auto it = rows.find(system + "|" + f);
       if (it != rows.end()) t.rows.push_back(it->second);
     }

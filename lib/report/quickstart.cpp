@@ -54,9 +54,6 @@ std::string html_escape(const std::string& s) {
   return out;
 }
 
-const std::vector<std::string> kFeatures = {"f0_mean",    "f0_std", "f0_range", "energy_mean",
-                                            "energy_std", "rate",   "centroid"};
-
 // Section: training curves of every run folder with metrics.jsonl.
 std::string training_section(const fs::path& run, const fs::path& out) {
   io::Figure fig;
@@ -111,7 +108,7 @@ std::string prosody_section(const fs::path& run) {
     rule += "---|---|";
   }
   md += "\n" + rule + "\n";
-  for (const auto& f : kFeatures) {
+  for (const auto& f : records::prosody_feature_names()) {
     md += "| " + f + " |";
     for (const auto& s : systems) {
       for (const auto* target : {"valence", "arousal"}) {

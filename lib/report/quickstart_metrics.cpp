@@ -9,6 +9,7 @@
 
 #include "csv_table.h"
 #include "symp/core/rng.h"
+#include "symp/records/features_row.h"
 #include "symp/records/manifest.h"
 #include "symp/records/response.h"
 #include "symp/text/rouge.h"
@@ -17,9 +18,6 @@ namespace symp::report {
 namespace {
 
 using io::Json;
-
-const std::vector<std::string> kFeatures = {"f0_mean",    "f0_std", "f0_range", "energy_mean",
-                                            "energy_std", "rate",   "centroid"};
 
 Json number_or_null(double v) {
   return std::isfinite(v) ? Json(v) : Json(nullptr);

@@ -225,3 +225,22 @@ TEST_CASE("records: judge items write and read back", "[records]") {
   CHECK_THROWS_WITH(records::parse_judge_item(Json{{"id", "x"}}, "j.jsonl:3"),
                     Catch::Contains("field 'system'"));
 }
+
+TEST_CASE("records: the proxy judge's items carry a score or the reason there is none", "[records]") {
+  records::ProxyItemRecord scored{"lora", "lora__q__sad", "neutral", "sad", 4.2, "sad", ""};
+  CHECK(records::to_json(scored) == Json{{"judge", "PROXY"},
+                                         {"system", "lora"},
+                                         {"id", "lora__q__sad"},
+                                         {"setting", "neutral"},
+                                         {"emotion", "sad"},
+                                         {"score", 4.2},
+                                         {"predicted_emotion", "sad"}});
+  records::ProxyItemRecord failed{"lora", "x", "commoneval", "", std::nullopt, "", "no target"};
+  const Json j = records::to_json(failed);
+  CHECK(j.at("score").is_null());
+  CHECK(j.at("error") == "no target");
+  CHECK_FALSE(j.contains("predicted_emotion"));
+  CHECK(records::prosody_feature_names().size() == 7);
+  CHECK(std::vector<std::string>(records::features_header().begin() + 1,
+                                 records::features_header().begin() + 8) == records::prosody_feature_names());
+}

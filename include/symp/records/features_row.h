@@ -20,6 +20,8 @@ struct FeaturesRow {
   std::string audio, warning, error;
 };
 
+// The seven prosody features, in the contract's column order (also the rows of correlations.csv).
+const std::vector<std::string>& prosody_feature_names();
 // The header, in the contract's column order.
 const std::vector<std::string>& features_header();
 std::vector<std::string> to_cells(const FeaturesRow& row);

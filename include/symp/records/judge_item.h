@@ -25,6 +25,15 @@ struct JudgeItemRecord {
   io::Json extra = io::Json::object();
 };
 
+// The offline proxy judge's per-item record: one line of proxy_items.jsonl.
+struct ProxyItemRecord {
+  std::string system, id, setting, emotion;
+  std::optional<double> score;    // 1 + 4 p(target | text); null when the reply could not be scored
+  std::string predicted_emotion;  // the proxy's most likely emotion ("": not written)
+  std::string error;              // why there is no score ("": not written)
+};
+io::Json to_json(const ProxyItemRecord& r);
+
 JudgeItemRecord parse_judge_item(const io::Json& j, const std::string& where);
 io::Json to_json(const JudgeItemRecord& r);
 std::vector<JudgeItemRecord> read_judge_items(const std::string& path);
