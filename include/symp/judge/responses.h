@@ -2,9 +2,10 @@
 // Replies to evaluate, read from infer's responses.jsonl (or any JSONL with the same fields), one file
 // or several, each belonging to one system (a model, an adapter, a checkpoint).
 //
-// Fields read per record (first one present wins):
+// Records are read through symp/records/response.h (its aliases of other tools' field names included); what
+// the judge makes of them (first one present wins):
 //   id                                   required (string or number)
-//   response_audio | audio | wav         the reply's WAV, relative to the file's folder unless absolute
+//   response_audio | audio | wav | audio_path   the reply's audio, relative to the file's folder
 //   emotion | condition                  target emotion (neutral setting) or the user's (emotional);
 //                                        without either, the anchor nearest to (valence, arousal)
 //   valence, arousal                     the VA the reply was asked for; else the emotion's anchor
@@ -12,7 +13,7 @@
 //   setting | split                      "neutral" or "emotional" (else the command's default)
 //   query_emotion                        emotional setting: the emotion in the user's voice, judged against
 //                                        instead of emotion/condition (infer --split emotional writes it)
-//   system                               else the name given with the file, else its folder's name
+//   system | checkpoint | adapter        else the name given with the file, else its folder's name
 //   transcript                           ASR text of the reply audio (for similarity and WER)
 //   response_duration | duration         seconds of reply audio (the similarity filters on transcripts)
 //   response_text | text                 the model's own text of the reply
