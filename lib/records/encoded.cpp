@@ -7,6 +7,7 @@ namespace symp::records {
 
 EncodedRecord parse_encoded_record(const io::Json& j, const std::string& where) {
   const Fields f(j, where);
+  f.schema_version(1);
   EncodedRecord r;
   r.input_ids = f.integers("input_ids");
   if (r.input_ids.size() < 2) f.fail("input_ids", "expected an array of at least 2 token ids");
@@ -28,9 +29,9 @@ EncodedRecord parse_encoded_record(const io::Json& j, const std::string& where) 
   r.emotion = f.str_or("emotion", "");
   r.query_tokens = f.opt_integer("query_tokens");
   r.response_tokens = f.opt_integer("response_tokens");
-  r.extra =
-      f.unknown({"input_ids", "id", "text", "valence", "arousal", "condition", "assistant_start", "loss_mask",
-                 "length", "split", "partition", "emotion", "query_tokens", "response_tokens"});
+  r.extra = f.unknown({kSchemaVersionField, "input_ids", "id", "text", "valence", "arousal", "condition",
+                       "assistant_start", "loss_mask", "length", "split", "partition", "emotion",
+                       "query_tokens", "response_tokens"});
   return r;
 }
 

@@ -117,6 +117,15 @@ std::optional<std::vector<std::string>> Fields::opt_strings(const char* field) c
   return out;
 }
 
+int Fields::schema_version(int newest) const {
+  const auto v = opt_integer(kSchemaVersionField);
+  if (!v) return 1;
+  if (*v < 1 || *v > newest)
+    fail(kSchemaVersionField, std::to_string(*v) + " is not a version this symp reads (1 to " +
+                                  std::to_string(newest) + "): written by a newer symp?");
+  return static_cast<int>(*v);
+}
+
 io::Json Fields::unknown(std::initializer_list<const char*> known) const {
   io::Json out = io::Json::object();
   for (auto it = j_.begin(); it != j_.end(); ++it) {

@@ -7,6 +7,7 @@ namespace symp::records {
 
 JudgeItemRecord parse_judge_item(const io::Json& j, const std::string& where) {
   const Fields f(j, where);
+  f.schema_version(1);
   JudgeItemRecord r;
   r.system = f.str("system");
   r.id = f.id("id");
@@ -22,8 +23,9 @@ JudgeItemRecord parse_judge_item(const io::Json& j, const std::string& where) {
   r.failed_samples = static_cast<int>(f.opt_integer("failed_samples").value_or(0));
   r.score = f.opt_num("score");
   r.error = f.str_or("error", "");
-  r.extra = f.unknown({"system", "id", "setting", "emotion", "valence", "arousal", "rubric", "ratings",
-                       "replies", "unparsed_replies", "failed_samples", "score", "error"});
+  r.extra =
+      f.unknown({kSchemaVersionField, "system", "id", "setting", "emotion", "valence", "arousal", "rubric",
+                 "ratings", "replies", "unparsed_replies", "failed_samples", "score", "error"});
   return r;
 }
 

@@ -13,6 +13,7 @@ ManifestRecord parse_manifest_record(const io::Json& j, const std::string& where
   r.id = Fields(j, where).id("id");
   r.where = where + ": record " + r.id;
   const Fields f(j, r.where);
+  f.schema_version(1);
   r.split = f.str_or("split", "");
   if (!r.split.empty() && r.split != "emotional" && r.split != "neutral")
     f.fail("split", "must be \"emotional\" or \"neutral\", got \"" + r.split + "\"");
@@ -34,9 +35,10 @@ ManifestRecord parse_manifest_record(const io::Json& j, const std::string& where
   r.response_speaker = f.str_or("response_speaker", "");
   r.query_duration = f.opt_num("query_duration");
   r.response_duration = f.opt_num("response_duration");
-  r.extra = f.unknown({"id", "split", "partition", "query_id", "emotion", "valence", "arousal",
-                       "query_emotion", "query_text", "response_text", "query_audio", "response_audio",
-                       "speaker", "response_speaker", "query_duration", "response_duration"});
+  r.extra =
+      f.unknown({kSchemaVersionField, "id", "split", "partition", "query_id", "emotion", "valence", "arousal",
+                 "query_emotion", "query_text", "response_text", "query_audio", "response_audio", "speaker",
+                 "response_speaker", "query_duration", "response_duration"});
   return r;
 }
 

@@ -11,6 +11,7 @@ const std::initializer_list<const char*> audio_names = {"response_audio", "audio
 
 ResponseRecord parse_response_record(const io::Json& j, const std::string& where) {
   const Fields f(j, where);
+  f.schema_version(1);
   ResponseRecord r;
   r.id = f.id("id");
   r.key = f.first({"key"});
@@ -48,7 +49,8 @@ ResponseRecord parse_response_record(const io::Json& j, const std::string& where
   r.valence = f.opt_num("valence");
   r.arousal = f.opt_num("arousal");
   r.transcript = f.first({"transcript"});
-  r.extra = f.unknown({"id",
+  r.extra = f.unknown({kSchemaVersionField,
+                       "id",
                        "key",
                        "system",
                        "checkpoint",

@@ -244,3 +244,22 @@ TEST_CASE("records: the proxy judge's items carry a score or the reason there is
   CHECK(std::vector<std::string>(records::features_header().begin() + 1,
                                  records::features_header().begin() + 8) == records::prosody_feature_names());
 }
+
+TEST_CASE("records: a record from a newer format version is refused, version 1 is implicit", "[records]") {
+  Json j = gen_data_record();
+  j["schema_version"] = 1;
+  const auto r = records::parse_manifest_record(j, "m.jsonl:1");
+  CHECK_FALSE(r.extra.contains("schema_version"));
+  CHECK(records::to_json(r).dump() == gen_data_record().dump());  // written as version 1 always was
+  j["schema_version"] = 2;
+  CHECK_THROWS_WITH(records::parse_manifest_record(j, "m.jsonl:2"),
+                    Catch::Contains("m.jsonl:2: record emo-happy-0001: field 'schema_version'") &&
+                        Catch::Contains("newer symp"));
+  const Json reply = {{"id", "a"}, {"schema_version", "1"}};
+  CHECK_THROWS_WITH(records::parse_response_record(reply, "r.jsonl:3"),
+                    Catch::Contains("field 'schema_version'"));
+  const Json encoded = {{"input_ids", {1, 2}}, {"schema_version", 9}};
+  CHECK_THROWS_AS(records::parse_encoded_record(encoded, "e.jsonl:1"), symp::InputError);
+  const Json item = {{"system", "s"}, {"id", "x"}, {"schema_version", 0}};
+  CHECK_THROWS_AS(records::parse_judge_item(item, "j.jsonl:1"), symp::InputError);
+}

@@ -6,6 +6,10 @@
 //   - fields the record type does not know are kept (Fields::unknown) and written back unchanged.
 // Readers of files other tools wrote may accept alias names for a field (first()); the record module lists
 // them, never the stage.
+// Versions: a record may carry "schema_version" (an integer). Every format is at version 1 today, which is
+// implicit: writers leave the field out, so files stay as they have always been. A writer whose format
+// changes writes the new number; a reader given a number above the one it knows stops with an error
+// naming the file, line and field instead of misreading the record.
 #include "symp/io/jsonl.h"
 
 #include <cstdint>
@@ -44,6 +48,9 @@ class Fields {
   std::optional<std::vector<int64_t>> opt_integers(const char* field) const;
   std::optional<std::vector<std::string>> opt_strings(const char* field) const;
 
+  // The record's schema_version (1 when absent); InputError when it is not an integer in [1, newest].
+  int schema_version(int newest) const;
+
   // The record's fields not in `known`, to be written back as they came.
   io::Json unknown(std::initializer_list<const char*> known) const;
 
@@ -54,6 +61,9 @@ class Fields {
   const io::Json& j_;
   std::string where_;
 };
+
+// The field name of the version (for known-field lists).
+constexpr const char* kSchemaVersionField = "schema_version";
 
 // Copies every field of `extra` that `record` does not hold yet (the pass-through of unknown fields).
 void merge_unknown(io::Json& record, const io::Json& extra);
