@@ -23,9 +23,9 @@ namespace {
 // A manifest record with its audio paths resolved against the corpus folder, named for errors.
 struct CorpusRecord {
   records::ManifestRecord m;
-  std::string context;  // "manifest.jsonl:LINE: record ID"
   std::string query_audio, response_audio;
   const std::string& id() const { return m.id; }
+  const std::string& context() const { return m.where; }  // "manifest.jsonl:LINE: record ID"
 };
 
 double quantile(std::vector<int64_t> v, double q) {
@@ -96,7 +96,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
   records::for_each_manifest_record(manifest, [&](const records::ManifestRecord& m, size_t) {
     using F = records::ManifestField;
     records::require(m, {F::Split, F::Partition, F::Va, F::ResponseText, F::Audio});
-    records.push_back({m, m.where, records::resolve_audio(manifest, m.query_audio),
+    records.push_back({m, records::resolve_audio(manifest, m.query_audio),
                        records::resolve_audio(manifest, m.response_audio)});
   });
   if (records.empty()) throw InputError(manifest + ": no records");
@@ -104,7 +104,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
   for (const auto& r : records) {
     for (const auto* audio : {&r.query_audio, &r.response_audio}) {
       if (!fs::is_regular_file(*audio))
-        throw InputError(r.context + ": " + (audio == &r.query_audio ? "query_audio " : "response_audio ") +
+        throw InputError(r.context() + ": " + (audio == &r.query_audio ? "query_audio " : "response_audio ") +
                          *audio + ": no such file");
     }
   }
@@ -160,7 +160,7 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
       for (size_t k = from; k < to; ++k) {
         const auto& r = records[todo[k]];
         if (what.find(r.query_audio) != std::string::npos || what.find(r.response_audio) != std::string::npos)
-          e.rethrow_with_context(r.context);
+          e.rethrow_with_context(r.context());
       }
       e.rethrow_with_context(
           fmt::format("records {} to {}", records[todo[from]].id(), records[todo[to - 1]].id()));
@@ -181,11 +181,11 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
       in.response_codes = codes[2 * (k - from) + 1];
       for (const auto* c : {&in.query_codes, &in.response_codes}) {
         if (c->empty())
-          throw InputError(r.context + ": " + (c == &in.query_codes ? r.query_audio : r.response_audio) +
+          throw InputError(r.context() + ": " + (c == &in.query_codes ? r.query_audio : r.response_audio) +
                            ": the audio gave no speech tokens (empty or too short)");
       }
       const EncodedSequence seq =
-          with_context(r.context, [&] { return build_sequence(in, tokenizer, options.sequence); });
+          with_context(r.context(), [&] { return build_sequence(in, tokenizer, options.sequence); });
       records::EncodedRecord& e = encoded[i];
       e.id = r.id();
       e.text = seq.text;

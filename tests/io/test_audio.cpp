@@ -33,7 +33,8 @@ TEST_CASE("io: WAV round trip at 16-bit and float") {
   auto b = read_audio(dir.file("a.wav"));
   REQUIRE(b.samples.size() == a.samples.size());
   double max_err = 0;
-  for (size_t i = 0; i < a.samples.size(); ++i) max_err = std::max(max_err, double(std::abs(a.samples[i] - b.samples[i])));
+  for (size_t i = 0; i < a.samples.size(); ++i)
+    max_err = std::max(max_err, double(std::abs(a.samples[i] - b.samples[i])));
   CHECK(max_err < 1.0 / 32768 * 1.01);
   write_wav(dir.file("f.wav"), a, SampleFormat::Float32);
   CHECK(read_audio(dir.file("f.wav")).samples == a.samples);

@@ -32,7 +32,8 @@ Json describe(const symp::affect::Condition& c) {
     out["arousal"] = nullptr;
     out["emotion"] = nullptr;
   }
-  if (c.requested && c.used && (c.requested->valence != c.used->valence || c.requested->arousal != c.used->arousal)) {
+  if (c.requested && c.used &&
+      (c.requested->valence != c.used->valence || c.requested->arousal != c.used->arousal)) {
     out["requested"] = {{"valence", c.requested->valence}, {"arousal", c.requested->arousal}};
   }
   return out;
@@ -42,7 +43,9 @@ int run(const AffectCli& cli, const symp::cli::GlobalOptions& global) {
   symp::Rng rng(global.seed);
   if (cli.list) {
     for (const auto& a : symp::affect::AnchorSet::builtin().all()) {
-      std::cout << Json({{"emotion", a.name}, {"valence", a.va.valence}, {"arousal", a.va.arousal},
+      std::cout << Json({{"emotion", a.name},
+                         {"valence", a.va.valence},
+                         {"arousal", a.va.arousal},
                          {"prompt", symp::affect::system_prompt(a.va)}})
                        .dump()
                 << "\n";
@@ -55,10 +58,12 @@ int run(const AffectCli& cli, const symp::cli::GlobalOptions& global) {
     symp::io::for_each_jsonl(cli.probs_file, [&](const Json& row, size_t line) {
       const std::string ctx = cli.probs_file + ":" + std::to_string(line);
       const auto& probs = symp::io::require_field(row, "probs", ctx);
-      if (!probs.is_object()) throw symp::InputError(ctx + ": field 'probs': expected an object of label: probability");
+      if (!probs.is_object())
+        throw symp::InputError(ctx + ": field 'probs': expected an object of label: probability");
       symp::affect::Probabilities p;
       for (const auto& [label, value] : probs.items()) {
-        if (!value.is_number()) throw symp::InputError(ctx + ": field 'probs." + label + "': expected a number");
+        if (!value.is_number())
+          throw symp::InputError(ctx + ": field 'probs." + label + "': expected a number");
         p.emplace_back(label, value.get<double>());
       }
       symp::affect::Condition c;
@@ -66,7 +71,8 @@ int run(const AffectCli& cli, const symp::cli::GlobalOptions& global) {
       c.label = tax.name;
       c.requested = symp::with_context(ctx, [&] { return symp::affect::fuse(tax, p).va; });
       c.used = c.requested;
-      if (cli.condition.noise_sigma > 0) c.used = symp::affect::add_noise(*c.requested, cli.condition.noise_sigma, rng);
+      if (cli.condition.noise_sigma > 0)
+        c.used = symp::affect::add_noise(*c.requested, cli.condition.noise_sigma, rng);
       Json out = describe(c);
       if (row.contains("id")) out["id"] = row["id"];
       std::cout << out.dump() << "\n";
@@ -84,9 +90,11 @@ symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--va", c.va, "An explicit point 'valence,arousal', each in [-1, 1]");
   app.add_option("--interpolate", c.interpolate, "Two anchors 'A,B' to interpolate between (with --t)");
   app.add_option("--t", c.t, "Position along --interpolate: 0 = A, 1 = B");
-  app.add_option("--taxonomy", c.taxonomy, "Sensor label set: affectnet, isear, seed7, text7, or a JSON file");
+  app.add_option("--taxonomy", c.taxonomy,
+                 "Sensor label set: affectnet, isear, seed7, text7, or a JSON file");
   app.add_option("--probs", c.probs, "Sensor probabilities 'label=p,label=p' over the taxonomy's labels");
-  app.add_option("--probs-file", cli->probs_file, "JSONL of {\"id\": ..., \"probs\": {label: p}} rows (with --taxonomy)");
+  app.add_option("--probs-file", cli->probs_file,
+                 "JSONL of {\"id\": ..., \"probs\": {label: p}} rows (with --taxonomy)");
   app.add_flag("--none", c.none, "No condition: the prompt says N/A");
   app.add_option("--va-noise", c.noise_sigma, "Gaussian noise sigma added to each coordinate, then clamped")
       ->capture_default_str();

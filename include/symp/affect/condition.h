@@ -35,7 +35,7 @@ struct Condition {
   std::optional<VA> requested;  // before noise; nullopt = N/A
   std::optional<VA> used;       // after noise (equal to requested when sigma is 0)
   ConditionSource source = ConditionSource::None;
-  std::string label;            // e.g. "excited", "happy->sad@0.25", "va(0.30,-0.20)", "isear", "N/A"
+  std::string label;  // e.g. "excited", "happy->sad@0.25", "va(0.30,-0.20)", "isear", "N/A"
 };
 
 // Resolves the options to a point; `rng` draws the noise (valence first, then arousal).

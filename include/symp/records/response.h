@@ -7,8 +7,10 @@
 //   response_duration | duration               seconds of reply audio
 //   system | checkpoint | adapter              the system the reply belongs to
 //   reference_text | reference                 a reference reply for the general-ability metrics
-// Everything else by its own name. Only `id` is required (a string or an integer); a field present with
-// the wrong type is an error naming the file, line and field.
+// Everything else by its own name. Only `id` is required (a string or an integer). A number field
+// (durations, token counts, VA, timings) or `query_id` present with the wrong type is an error naming the
+// file, line and field; a text field holding something other than a string counts as absent, as the
+// readers of other tools' files always treated it.
 #include "symp/io/jsonl.h"
 
 #include <cstdint>

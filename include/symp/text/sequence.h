@@ -33,13 +33,13 @@ std::string condition_mode_name(ConditionMode mode);
 
 struct SequenceOptions {
   SequenceLayout layout = SequenceLayout::Reference;  // record layout
-  int interleave_text = 13;              // interleaved layout: text tokens per chunk (GLM-4-Voice: 13)
-  int interleave_audio = 26;             // interleaved layout: audio tokens per chunk (GLM-4-Voice: 26)
-  double na_fraction = 1.0 / 3;          // share of emotional-split training records whose condition is N/A
-  uint64_t seed = 42;                    // which records get N/A
-  int max_length = 2048;                 // longer sequences are reported (never cut)
+  int interleave_text = 13;      // interleaved layout: text tokens per chunk (GLM-4-Voice: 13)
+  int interleave_audio = 26;     // interleaved layout: audio tokens per chunk (GLM-4-Voice: 26)
+  double na_fraction = 1.0 / 3;  // share of emotional-split training records whose condition is N/A
+  uint64_t seed = 42;            // which records get N/A
+  int max_length = 2048;         // longer sequences are reported (never cut)
   ConditionMode condition_mode = ConditionMode::Paper;
-  void validate() const;                 // UsageError naming the field
+  void validate() const;  // UsageError naming the field
 };
 
 // One record with its audio already encoded.

@@ -23,8 +23,8 @@ std::string overlong_name(Overlong policy);
 struct DatasetOptions {
   int64_t max_length = 2048;  // tokens per sequence
   Overlong overlong = Overlong::Skip;
-  bool assistant_only = false;    // loss on the assistant part only (needs loss_mask or assistant_start)
-  int64_t vocab_size = 0;         // when > 0, an id at or past it is an InputError
+  bool assistant_only = false;  // loss on the assistant part only (needs loss_mask or assistant_start)
+  int64_t vocab_size = 0;       // when > 0, an id at or past it is an InputError
 
   void validate() const;
 };
