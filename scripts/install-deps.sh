@@ -17,6 +17,7 @@ pkgs=(
   libpcre2-dev                      # GLM-4 pre-tokenisation regex
   libplplot-dev plplot-driver-cairo # PNG plots
   praat alsa-utils                  # accuracy references for eval-prosody tests
+  clang libclang-rt-14-dev llvm     # libFuzzer targets under ASan + UBSan (scripts/fuzz.sh), symbolized stacks
 )
 
 missing=()

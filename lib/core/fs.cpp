@@ -18,9 +18,8 @@ namespace {
 std::atomic<uint64_t> g_temp_counter{0};
 
 fs::path temp_name_for(const fs::path& target) {
-  return target.parent_path() /
-         (".tmp." + target.filename().string() + "." + std::to_string(::getpid()) + "." +
-          std::to_string(g_temp_counter++));
+  return target.parent_path() / (".tmp." + target.filename().string() + "." + std::to_string(::getpid()) +
+                                 "." + std::to_string(g_temp_counter++));
 }
 
 void fsync_path(const fs::path& path) {
@@ -55,7 +54,7 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
     if (!out) throw RuntimeError(path.string() + ": cannot write (" + std::strerror(errno) + ")");
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.flush();
-    if (!out) throw RuntimeError(path.string() + ": write failed (disk full?)");
+    if (!out) throw RuntimeError(path.string() + ": write failed (" + std::strerror(errno) + ")");
   }
   file.commit();
 }
@@ -77,7 +76,9 @@ void AtomicFile::commit() {
   fsync_path(temp_);
   std::error_code ec;
   fs::rename(temp_, target_, ec);
-  if (ec) throw RuntimeError(target_.string() + ": cannot move the finished file into place (" + ec.message() + ")");
+  if (ec)
+    throw RuntimeError(target_.string() + ": cannot move the finished file into place (" + ec.message() +
+                       ")");
   committed_ = true;
   fsync_path(target_.parent_path().empty() ? fs::path(".") : target_.parent_path());
 }

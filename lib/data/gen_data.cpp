@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -86,7 +87,12 @@ void write_audio(const std::string& path, const io::Audio& audio, bool durable) 
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
-    if (!out) throw RuntimeError(path + ": cannot write audio (disk full?)");
+    if (!out) {
+      const std::string why = std::strerror(errno);
+      std::error_code ignored;
+      fs::remove(temp, ignored);
+      throw RuntimeError(path + ": cannot write audio (" + why + ")");
+    }
   }
   std::error_code ec;
   fs::rename(temp, target, ec);

@@ -16,6 +16,7 @@
 #include "symp/core/worker_pool.h"
 #include "symp/data/templates.h"
 #include "symp/io/jsonl.h"
+#include "symp/io/openai_reply.h"
 
 namespace symp::data {
 namespace {
@@ -124,9 +125,9 @@ TextResult OpenAiTextBackend::chat(const std::string& key, const std::string& sy
   for (int attempt = 1; attempt <= retry_.max_attempts; ++attempt) {
     try {
       const io::HttpResponse response = io::http_send_with_retry(request, retry_);
-      const Json j = Json::parse(response.body);
-      const Json& message = j.at("choices").at(0).at("message");
-      const std::string text = strip_reasoning(message.at("content").get<std::string>());
+      const std::optional<std::string> content = io::chat_completion_text(response.body);
+      if (!content) throw RuntimeError("not a chat completion: " + response.body.substr(0, 200));
+      const std::string text = strip_reasoning(*content);
       if (text.empty()) throw RuntimeError("empty completion");
       if (!cache_path_.empty()) {
         std::lock_guard<std::mutex> lock(cache_mutex_);

@@ -75,7 +75,7 @@ std::vector<Input> collect_inputs(const InferOptions& o) {
       if (!r.emotion.empty()) references[in.id][r.emotion] = r.response_text;
       if (!seen.insert(in.id).second) return;  // one input per query (the neutral split repeats it 12 times)
       records::require(r, {records::ManifestField::QueryAudio});
-      in.audio_path = records::resolve_audio(o.manifest, r.query_audio);
+      in.audio_path = records::resolve_audio(o.manifest, r.query_audio, r.where + ": field 'query_audio'");
       in.text = r.query_text;
       in.split = r.split;
       if (in.split == "emotional") in.emotion = r.emotion;

@@ -24,7 +24,9 @@ struct SndFile {
   }
 };
 
-uint32_t le32(const unsigned char* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
+uint32_t le32(const unsigned char* p) {
+  return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24);
+}
 
 // libsndfile quietly reads what is there when a WAV's data chunk is cut short. A truncated file is an
 // interrupted write, so say so: the data chunk must fit in the file (streaming writers' 0 / 0xFFFFFFFF
@@ -42,8 +44,9 @@ void check_wav_not_truncated(const std::string& path) {
     if (std::memcmp(chunk, "data", 4) == 0) {
       if (size == 0 || size == 0xFFFFFFFFu) return;
       if (pos + 8 + size > file_size) {
-        throw InputError(fmt::format("{}: truncated WAV: the data chunk declares {} bytes but the file holds {}", path,
-                                     size, file_size - pos - 8));
+        throw InputError(
+            fmt::format("{}: truncated WAV: the data chunk declares {} bytes but the file holds {}", path,
+                        size, file_size - pos - 8));
       }
       return;
     }
@@ -56,9 +59,11 @@ void open_snd(const std::string& path, SndFile& f) {
   if (fs::is_directory(path)) throw InputError(path + ": is a folder, not an audio file");
   if (fs::file_size(path) == 0) throw InputError(path + ": empty file");
   f.handle = sf_open(path.c_str(), SFM_READ, &f.info);
-  if (!f.handle) throw InputError(fmt::format("{}: not a readable audio file ({})", path, sf_strerror(nullptr)));
+  if (!f.handle)
+    throw InputError(fmt::format("{}: not a readable audio file ({})", path, sf_strerror(nullptr)));
   if (f.info.frames <= 0) throw InputError(path + ": the audio holds no samples");
-  if (f.info.samplerate <= 0 || f.info.channels <= 0) throw InputError(path + ": invalid sample rate or channel count");
+  if (f.info.samplerate <= 0 || f.info.channels <= 0)
+    throw InputError(path + ": invalid sample rate or channel count");
   check_wav_not_truncated(path);
 }
 
@@ -104,7 +109,8 @@ Audio read_audio(const std::string& path, int target_rate) {
 }
 
 void write_wav(const std::string& path, const Audio& audio, SampleFormat format) {
-  if (audio.sample_rate <= 0) throw RuntimeError(path + ": cannot write audio with sample rate " + std::to_string(audio.sample_rate));
+  if (audio.sample_rate <= 0)
+    throw RuntimeError(path + ": cannot write audio with sample rate " + std::to_string(audio.sample_rate));
   AtomicFile file(path);
   SF_INFO info{};
   info.samplerate = audio.sample_rate;
@@ -118,13 +124,15 @@ void write_wav(const std::string& path, const Audio& audio, SampleFormat format)
   }
   const auto n = static_cast<sf_count_t>(clipped.size());
   const sf_count_t written = sf_writef_float(out, clipped.data(), n);
+  const std::string why = written != n ? sf_strerror(out) : "";
   sf_close(out);
-  if (written != n) throw RuntimeError(fmt::format("{}: wrote {} of {} samples", path, written, n));
+  if (written != n) throw RuntimeError(fmt::format("{}: wrote {} of {} samples ({})", path, written, n, why));
   file.commit();
 }
 
 std::vector<float> resample(const std::vector<float>& samples, int from_rate, int to_rate) {
-  if (from_rate <= 0 || to_rate <= 0) throw RuntimeError(fmt::format("resample: invalid rates {} -> {}", from_rate, to_rate));
+  if (from_rate <= 0 || to_rate <= 0)
+    throw RuntimeError(fmt::format("resample: invalid rates {} -> {}", from_rate, to_rate));
   if (from_rate == to_rate || samples.empty()) return samples;
   const size_t out_len = static_cast<size_t>(std::llround(double(samples.size()) * to_rate / from_rate));
   std::vector<float> out(out_len + 16);

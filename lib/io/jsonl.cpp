@@ -21,6 +21,8 @@ Json read_json(const std::string& path) {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
     throw InputError(fmt::format("{}: invalid JSON at byte {}: {}", path, e.byte, e.what()));
+  } catch (const Json::exception& e) {  // out_of_range: a number too large for a double
+    throw InputError(fmt::format("{}: invalid JSON: {}", path, e.what()));
   }
 }
 
@@ -44,7 +46,7 @@ void for_each_jsonl(const std::string& path, const std::function<void(const Json
     Json record;
     try {
       record = Json::parse(line);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number too large
       if (tolerate_torn_tail && last_without_newline) {
         log_warn("jsonl", "{}:{}: skipping an incomplete last line (an interrupted write)", path, line_no);
         break;
@@ -58,7 +60,8 @@ void for_each_jsonl(const std::string& path, const std::function<void(const Json
 
 std::vector<Json> read_jsonl(const std::string& path, bool tolerate_torn_tail) {
   std::vector<Json> records;
-  for_each_jsonl(path, [&](const Json& r, size_t) { records.push_back(r); }, tolerate_torn_tail);
+  for_each_jsonl(
+      path, [&](const Json& r, size_t) { records.push_back(r); }, tolerate_torn_tail);
   return records;
 }
 

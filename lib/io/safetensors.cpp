@@ -28,8 +28,8 @@ struct DTypeInfo {
   size_t size;
 };
 constexpr DTypeInfo kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
-    {DType::I64, "I64", 8}, {DType::I32, "I32", 4}, {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
+    {DType::F64, "F64", 8}, {DType::F32, "F32", 4},   {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
+    {DType::I64, "I64", 8}, {DType::I32, "I32", 4},   {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
     {DType::U8, "U8", 1},   {DType::Bool, "BOOL", 1},
 };
 
@@ -46,16 +46,36 @@ void convert_all(const TensorView& v, std::vector<T>& out) {
   };
   for (size_t i = 0; i < n; ++i) {
     switch (v.dtype) {
-      case DType::F64: out[i] = static_cast<T>(load(double{}, i)); break;
-      case DType::F32: out[i] = static_cast<T>(load(float{}, i)); break;
-      case DType::F16: out[i] = static_cast<T>(f16_to_f32(load(uint16_t{}, i))); break;
-      case DType::BF16: out[i] = static_cast<T>(bf16_to_f32(load(uint16_t{}, i))); break;
-      case DType::I64: out[i] = static_cast<T>(load(int64_t{}, i)); break;
-      case DType::I32: out[i] = static_cast<T>(load(int32_t{}, i)); break;
-      case DType::I16: out[i] = static_cast<T>(load(int16_t{}, i)); break;
-      case DType::I8: out[i] = static_cast<T>(load(int8_t{}, i)); break;
-      case DType::U8: out[i] = static_cast<T>(load(uint8_t{}, i)); break;
-      case DType::Bool: out[i] = static_cast<T>(load(uint8_t{}, i) != 0); break;
+      case DType::F64:
+        out[i] = static_cast<T>(load(double{}, i));
+        break;
+      case DType::F32:
+        out[i] = static_cast<T>(load(float{}, i));
+        break;
+      case DType::F16:
+        out[i] = static_cast<T>(f16_to_f32(load(uint16_t{}, i)));
+        break;
+      case DType::BF16:
+        out[i] = static_cast<T>(bf16_to_f32(load(uint16_t{}, i)));
+        break;
+      case DType::I64:
+        out[i] = static_cast<T>(load(int64_t{}, i));
+        break;
+      case DType::I32:
+        out[i] = static_cast<T>(load(int32_t{}, i));
+        break;
+      case DType::I16:
+        out[i] = static_cast<T>(load(int16_t{}, i));
+        break;
+      case DType::I8:
+        out[i] = static_cast<T>(load(int8_t{}, i));
+        break;
+      case DType::U8:
+        out[i] = static_cast<T>(load(uint8_t{}, i));
+        break;
+      case DType::Bool:
+        out[i] = static_cast<T>(load(uint8_t{}, i) != 0);
+        break;
     }
   }
 }
@@ -89,7 +109,9 @@ int64_t TensorView::numel() const {
   return n;
 }
 
-std::string TensorView::shape_string() const { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string TensorView::shape_string() const {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 std::vector<float> TensorView::to_f32() const {
   std::vector<float> out;
@@ -140,13 +162,14 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   uint64_t header_len = 0;
   std::memcpy(&header_len, bytes, 8);
   if (header_len > kMaxHeader || header_len > file_size - 8) {
-    throw fail(fmt::format("header length {} does not fit in a file of {} bytes (truncated or not safetensors)",
-                           header_len, file_size));
+    throw fail(
+        fmt::format("header length {} does not fit in a file of {} bytes (truncated or not safetensors)",
+                    header_len, file_size));
   }
   Json header;
   try {
     header = Json::parse(bytes + 8, bytes + 8 + header_len);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number too large
     throw fail(std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) throw fail("header is not a JSON object");
@@ -155,7 +178,9 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   const uint64_t data_size = file_size - data_start;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   std::vector<std::string> range_names;
-  for (const auto& [name, entry] : header.items()) {
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();  // not a structured binding: the lambda below captures it
+    const Json& entry = item.value();
     if (name == "__metadata__") {
       if (!entry.is_object()) throw fail("__metadata__ is not an object");
       for (const auto& [k, v] : entry.items()) {
@@ -168,7 +193,8 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
     if (!entry.is_object()) throw tfail("entry is not an object");
     if (!entry.contains("dtype") || !entry["dtype"].is_string()) throw tfail("missing dtype");
     if (!entry.contains("shape") || !entry["shape"].is_array()) throw tfail("missing shape");
-    if (!entry.contains("data_offsets") || !entry["data_offsets"].is_array() || entry["data_offsets"].size() != 2) {
+    if (!entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
+        entry["data_offsets"].size() != 2) {
       throw tfail("missing or malformed data_offsets");
     }
     TensorView view;
@@ -188,10 +214,12 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
       view.shape.push_back(static_cast<int64_t>(dim));
     }
     const auto& offs = entry["data_offsets"];
-    if (!offs[0].is_number_unsigned() || !offs[1].is_number_unsigned()) throw tfail("data_offsets are not integers");
+    if (!offs[0].is_number_unsigned() || !offs[1].is_number_unsigned())
+      throw tfail("data_offsets are not integers");
     const auto begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
     if (begin > end || end > data_size) {
-      throw tfail(fmt::format("data_offsets [{}, {}] lie outside the data section of {} bytes", begin, end, data_size));
+      throw tfail(fmt::format("data_offsets [{}, {}] lie outside the data section of {} bytes", begin, end,
+                              data_size));
     }
     const uint64_t expected = numel * dtype_size(view.dtype);
     if (end - begin != expected) {
@@ -212,21 +240,26 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   for (size_t k = 0; k < order.size(); ++k) {
     const auto& [b, e] = ranges[order[k]];
     if (b < cursor) {
-      throw fail(fmt::format("tensor '{}' overlaps tensor '{}'", range_names[order[k]], range_names[order[k - 1]]));
+      throw fail(
+          fmt::format("tensor '{}' overlaps tensor '{}'", range_names[order[k]], range_names[order[k - 1]]));
     }
-    if (b > cursor) throw fail(fmt::format("a hole of {} bytes precedes tensor '{}'", b - cursor, range_names[order[k]]));
+    if (b > cursor)
+      throw fail(fmt::format("a hole of {} bytes precedes tensor '{}'", b - cursor, range_names[order[k]]));
     cursor = e;
   }
   if (cursor != data_size) {
-    throw fail(fmt::format("the tensors cover {} bytes but the data section has {} (trailing bytes or truncated)",
-                           cursor, data_size));
+    throw fail(
+        fmt::format("the tensors cover {} bytes but the data section has {} (trailing bytes or truncated)",
+                    cursor, data_size));
   }
   SafetensorsFile file;
   file.impl_ = std::move(impl);
   return file;
 }
 
-bool SafetensorsFile::contains(const std::string& name) const { return impl_->tensors.count(name) > 0; }
+bool SafetensorsFile::contains(const std::string& name) const {
+  return impl_->tensors.count(name) > 0;
+}
 
 const TensorView& SafetensorsFile::get(const std::string& name) const {
   auto it = impl_->tensors.find(name);
@@ -240,8 +273,12 @@ std::vector<std::string> SafetensorsFile::names() const {
   return out;
 }
 
-const std::map<std::string, std::string>& SafetensorsFile::metadata() const { return impl_->metadata; }
-const std::string& SafetensorsFile::path() const { return impl_->path; }
+const std::map<std::string, std::string>& SafetensorsFile::metadata() const {
+  return impl_->metadata;
+}
+const std::string& SafetensorsFile::path() const {
+  return impl_->path;
+}
 
 SafetensorsModel SafetensorsModel::open(const std::string& file_or_dir) {
   SafetensorsModel model;
@@ -253,7 +290,7 @@ SafetensorsModel SafetensorsModel::open(const std::string& file_or_dir) {
     Json index;
     try {
       index = Json::parse(read_text_file(index_path));
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number too large
       throw InputError(index_path + ": invalid JSON: " + e.what());
     }
     if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
@@ -271,8 +308,8 @@ SafetensorsModel SafetensorsModel::open(const std::string& file_or_dir) {
       auto names = file.names();
       std::sort(tensors.begin(), tensors.end());
       if (names != tensors) {
-        throw InputError(fmt::format("{}: shard '{}' holds {} tensors where the index assigns it {}", index_path, shard,
-                                     names.size(), tensors.size()));
+        throw InputError(fmt::format("{}: shard '{}' holds {} tensors where the index assigns it {}",
+                                     index_path, shard, names.size(), tensors.size()));
       }
       model.files_.push_back(std::move(file));
     }
@@ -283,14 +320,17 @@ SafetensorsModel SafetensorsModel::open(const std::string& file_or_dir) {
   }
   for (const auto& file : model.files_) {
     for (const auto& name : file.names()) {
-      if (model.index_.count(name)) throw InputError(file.path() + ": tensor '" + name + "' also appears in another shard");
+      if (model.index_.count(name))
+        throw InputError(file.path() + ": tensor '" + name + "' also appears in another shard");
       model.index_[name] = &file.get(name);
     }
   }
   return model;
 }
 
-bool SafetensorsModel::contains(const std::string& name) const { return index_.count(name) > 0; }
+bool SafetensorsModel::contains(const std::string& name) const {
+  return index_.count(name) > 0;
+}
 
 const TensorView& SafetensorsModel::get(const std::string& name) const {
   auto it = index_.find(name);
@@ -307,16 +347,16 @@ std::vector<std::string> SafetensorsModel::names() const {
   return out;
 }
 
-void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<int64_t> shape, const void* data,
-                            size_t nbytes) {
+void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<int64_t> shape,
+                            const void* data, size_t nbytes) {
   int64_t numel = 1;
   for (auto d : shape) {
     if (d < 0) throw RuntimeError("safetensors writer: tensor '" + name + "' has a negative dimension");
     numel *= d;
   }
   if (static_cast<size_t>(numel) * dtype_size(dtype) != nbytes) {
-    throw RuntimeError(fmt::format("safetensors writer: tensor '{}' has {} bytes for shape [{}] x {}", name, nbytes,
-                                   fmt::join(shape, ", "), dtype_name(dtype)));
+    throw RuntimeError(fmt::format("safetensors writer: tensor '{}' has {} bytes for shape [{}] x {}", name,
+                                   nbytes, fmt::join(shape, ", "), dtype_name(dtype)));
   }
   if (name == "__metadata__") throw RuntimeError("safetensors writer: '__metadata__' is reserved");
   Entry entry{dtype, std::move(shape), {}};
@@ -324,15 +364,19 @@ void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<in
   tensors_[name] = std::move(entry);
 }
 
-void SafetensorsWriter::add_f32(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& values) {
+void SafetensorsWriter::add_f32(const std::string& name, std::vector<int64_t> shape,
+                                const std::vector<float>& values) {
   add(name, DType::F32, std::move(shape), values.data(), values.size() * sizeof(float));
 }
 
-void SafetensorsWriter::add_i64(const std::string& name, std::vector<int64_t> shape, const std::vector<int64_t>& values) {
+void SafetensorsWriter::add_i64(const std::string& name, std::vector<int64_t> shape,
+                                const std::vector<int64_t>& values) {
   add(name, DType::I64, std::move(shape), values.data(), values.size() * sizeof(int64_t));
 }
 
-void SafetensorsWriter::set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
+void SafetensorsWriter::set_metadata(const std::string& key, const std::string& value) {
+  metadata_[key] = value;
+}
 
 void SafetensorsWriter::write(const std::string& path) const {
   Json header = Json::object();
@@ -351,7 +395,8 @@ void SafetensorsWriter::write(const std::string& path) const {
   const uint64_t len = head.size();
   out.append(reinterpret_cast<const char*>(&len), 8);
   out += head;
-  for (const auto& kv : tensors_) out.append(reinterpret_cast<const char*>(kv.second.bytes.data()), kv.second.bytes.size());
+  for (const auto& kv : tensors_)
+    out.append(reinterpret_cast<const char*>(kv.second.bytes.data()), kv.second.bytes.size());
   write_file_atomic(path, out);
 }
 
@@ -400,9 +445,9 @@ uint16_t f32_to_f16(float value) {
   std::memcpy(&w, &value, 4);
   const uint16_t sign = static_cast<uint16_t>((w >> 16) & 0x8000);
   const uint32_t abs = w & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00;  // NaN
+  if (abs > 0x7f800000u) return sign | 0x7e00;   // NaN
   if (abs >= 0x477ff000u) return sign | 0x7c00;  // overflow to inf (>= 65520 rounds up)
-  if (abs < 0x38800000u) {                      // subnormal or zero in half
+  if (abs < 0x38800000u) {                       // subnormal or zero in half
     if (abs < 0x33000000u) return sign;
     const uint32_t exp = abs >> 23, mant = (abs & 0x7fffff) | 0x800000;
     const int shift = 126 - int(exp);  // 113 - exp + 13

@@ -15,6 +15,7 @@
 #include "symp/core/rng.h"
 #include "symp/core/worker_pool.h"
 #include "symp/io/http.h"
+#include "symp/io/openai_reply.h"
 #include "symp/records/judge_item.h"
 
 namespace symp::judge {
@@ -57,29 +58,6 @@ std::string hex64(uint64_t x) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
   return buf;
-}
-
-// The text of choices[0].message.content (a string, or a list of text parts); nullopt for anything else.
-std::optional<std::string> reply_text(const std::string& body) {
-  io::Json j = io::Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("choices") || !j["choices"].is_array() ||
-      j["choices"].empty()) {
-    return std::nullopt;
-  }
-  const auto& choice = j["choices"][0];
-  if (!choice.contains("message") || !choice["message"].contains("content")) return std::nullopt;
-  const auto& content = choice["message"]["content"];
-  if (content.is_string()) return content.get<std::string>();
-  if (content.is_array()) {
-    std::string text;
-    for (const auto& part : content) {
-      if (part.is_object() && part.value("type", "") == "text" && part.contains("text")) {
-        text += part["text"].get<std::string>();
-      }
-    }
-    return text;
-  }
-  return std::nullopt;
 }
 
 std::string read_bytes(const std::string& path) {
@@ -207,7 +185,7 @@ std::vector<JudgedItem> judge_audio(const std::vector<Response>& responses, cons
         if (!reply) {
           const auto request = io::json_post(url, body_text, key, o.timeout_s);
           auto response = io::http_send_with_retry(request, policy);
-          reply = reply_text(response.body);
+          reply = io::chat_completion_text(response.body);
           if (!reply) {  // a 2xx body that is not a chat completion: counts as a reply without a rating
             item.replies.push_back("<malformed response: " + response.body.substr(0, 200) + ">");
             ++item.unparsed;

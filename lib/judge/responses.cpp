@@ -7,6 +7,7 @@
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/io/jsonl.h"
+#include "symp/records/manifest.h"
 
 namespace symp::judge {
 
@@ -37,8 +38,8 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
       x.system = !source.system.empty() ? source.system : r.system;
       if (x.system.empty()) x.system = folder_name;
       if (!r.response_audio.empty())
-        x.audio =
-            fs::path(r.response_audio).is_absolute() ? r.response_audio : (base / r.response_audio).string();
+        x.audio = records::resolve_audio((base / fs::path(source.path).filename()).string(), r.response_audio,
+                                         x.where + ": the reply's audio");
       const std::string setting = !r.setting.empty() ? r.setting : r.split;
       x.setting = setting.empty() ? default_setting : parse_setting(setting, x.where + ": field 'setting'");
       // The Emotional setting judges against the emotion in the user's voice (infer's query_emotion),

@@ -10,7 +10,9 @@
 #include "symp/core/progress.h"
 #include "symp/io/http.h"
 #include "symp/io/jsonl.h"
+#include "symp/io/openai_reply.h"
 #include "symp/judge/audio_judge.h"
+#include "symp/records/manifest.h"
 #include "symp/records/response.h"
 
 namespace symp::judge {
@@ -79,7 +81,8 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
       bar.advance();
       continue;
     }
-    const fs::path path = fs::path(audio).is_absolute() ? fs::path(audio) : base / audio;
+    const fs::path path = records::resolve_audio((base / fs::path(o.responses).filename()).string(), audio,
+                                                 where + ": field '" + audio_field + "'");
     // Relative paths are relative to the input's folder: written elsewhere, the record names the file
     // absolutely so that the judge still finds it.
     if (!same_folder) r[audio_field] = fs::absolute(path).lexically_normal().string();
@@ -104,11 +107,11 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
                              {{"model", o.model}, {"language", o.language}, {"response_format", "json"}});
     const std::string text = with_context(where + ": " + path.string(), [&] {
       const auto response = io::http_send_with_retry(request, retry);
-      const auto j = io::Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded() || !j.is_object() || !j.contains("text") || !j["text"].is_string())
+      std::optional<std::string> text = io::transcription_text(response.body);
+      if (!text)
         throw InputError(endpoint + ": the reply is not a transcription (no string field 'text'): " +
                          response.body.substr(0, 200));
-      return j["text"].get<std::string>();
+      return *text;
     });
     appender.append({{"key", cache_key}, {"text", text}, {"audio", path.string()}});
     cache[cache_key] = text;

@@ -83,7 +83,8 @@ std::vector<EvalItem> load_manifest(const std::string& path, const std::string& 
     if (r.response_audio.empty()) {
       item.error = "no audio field (response_audio, audio, wav or audio_path)";
     } else {
-      item.audio_path = fs::path(records::resolve_audio(path, r.response_audio)).lexically_normal().string();
+      item.audio_path =
+          fs::path(records::resolve_audio(path, r.response_audio, where)).lexically_normal().string();
     }
     try {
       const std::string emotion = !r.emotion.empty() ? r.emotion : r.target_emotion;

@@ -99,7 +99,8 @@ std::vector<FeaturesRow> read_features_csv(const std::string& path) {
     };
     auto integer = [&](const char* name) -> std::optional<int64_t> {
       const auto v = number(name);
-      if (v && (!std::isfinite(*v) || std::floor(*v) != *v))
+      // Counts of frames: whole numbers a double holds exactly (|v| <= 2^53), so the cast is defined.
+      if (v && (!std::isfinite(*v) || std::floor(*v) != *v || std::fabs(*v) > 9007199254740992.0))
         throw InputError(where + ": column '" + name + "': not an integer");
       return v ? std::optional<int64_t>(static_cast<int64_t>(*v)) : std::nullopt;
     };

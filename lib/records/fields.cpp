@@ -5,8 +5,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace symp::records {
+namespace {
+
+// An integer JSON number that int64_t holds (nlohmann keeps numbers above INT64_MAX as unsigned).
+bool fits_int64(const io::Json& v) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX);
+  return v.is_number_integer();
+}
+
+}  // namespace
 
 Fields::Fields(const io::Json& object, std::string where) : j_(object), where_(std::move(where)) {
   if (!j_.is_object()) throw InputError(where_ + ": expected a JSON object");
@@ -47,7 +57,8 @@ std::optional<std::string> Fields::opt_id(const char* field) const {
   if (!has(field)) return std::nullopt;
   const auto& v = j_.at(field);
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
   fail(field, "expected a string or an integer, got " + v.dump());
 }
 
@@ -76,7 +87,7 @@ double Fields::num(const char* field) const {
 std::optional<int64_t> Fields::opt_integer(const char* field) const {
   if (!has(field)) return std::nullopt;
   const auto& v = j_.at(field);
-  if (!v.is_number_integer()) fail(field, "expected an integer, got " + v.dump());
+  if (!fits_int64(v)) fail(field, "expected an integer (64-bit signed), got " + v.dump());
   return v.get<int64_t>();
 }
 
@@ -93,7 +104,7 @@ std::optional<std::vector<int64_t>> Fields::opt_integers(const char* field) cons
   std::vector<int64_t> out;
   out.reserve(v.size());
   for (const auto& x : v) {
-    if (!x.is_number_integer()) fail(field, x.dump() + " is not an integer");
+    if (!fits_int64(x)) fail(field, x.dump() + " is not an integer (64-bit signed)");
     out.push_back(x.get<int64_t>());
   }
   return out;

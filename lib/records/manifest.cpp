@@ -6,6 +6,8 @@
 #include "symp/core/fs.h"
 #include "symp/records/fields.h"
 
+#include <atomic>
+
 namespace symp::records {
 
 ManifestRecord parse_manifest_record(const io::Json& j, const std::string& where) {
@@ -113,9 +115,28 @@ void for_each_manifest_record(const std::string& path,
   });
 }
 
-std::string resolve_audio(const std::string& manifest_file, const std::string& audio) {
+namespace {
+std::atomic<bool> g_allow_outside_paths{false};
+}  // namespace
+
+void allow_outside_paths(bool allow) {
+  g_allow_outside_paths = allow;
+}
+bool outside_paths_allowed() {
+  return g_allow_outside_paths;
+}
+
+std::string resolve_audio(const std::string& file, const std::string& audio, const std::string& where) {
   const fs::path p(audio);
-  return p.is_absolute() ? p.string() : (fs::path(manifest_file).parent_path() / p).string();
+  const fs::path normal = p.lexically_normal();
+  const bool climbs = !normal.empty() && *normal.begin() == "..";
+  if ((p.is_absolute() || climbs) && !outside_paths_allowed()) {
+    throw InputError(
+        where + ": audio path '" + audio + "' leaves the folder of " + file +
+        (p.is_absolute() ? " (an absolute path)" : " (it climbs out with '..')") +
+        "; run with --allow-outside-paths (or SYMP_ALLOW_OUTSIDE_PATHS=1) if you trust the file");
+  }
+  return p.is_absolute() ? p.string() : (fs::path(file).parent_path() / p).string();
 }
 
 }  // namespace symp::records

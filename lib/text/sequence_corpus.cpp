@@ -96,8 +96,9 @@ CorpusEncodeSummary encode_corpus(const CorpusEncodeOptions& options, const Chat
   records::for_each_manifest_record(manifest, [&](const records::ManifestRecord& m, size_t) {
     using F = records::ManifestField;
     records::require(m, {F::Split, F::Partition, F::Va, F::ResponseText, F::Audio});
-    records.push_back({m, records::resolve_audio(manifest, m.query_audio),
-                       records::resolve_audio(manifest, m.response_audio)});
+    records.push_back(
+        {m, records::resolve_audio(manifest, m.query_audio, m.where + ": field 'query_audio'"),
+         records::resolve_audio(manifest, m.response_audio, m.where + ": field 'response_audio'")});
   });
   if (records.empty()) throw InputError(manifest + ": no records");
   // A missing file is named with its record before any audio is encoded.

@@ -26,10 +26,11 @@ const Plugin& plugin() {
     } else {
       Dl_info info{};
       dladdr(reinterpret_cast<void*>(&new_spm_backend), &info);
-      path = (std::filesystem::path(info.dli_fname ? info.dli_fname : "").parent_path() / "libsymp_spm.so").string();
+      path = (std::filesystem::path(info.dli_fname ? info.dli_fname : "").parent_path() / "libsymp_spm.so")
+                 .string();
     }
     int flags = RTLD_NOW | RTLD_LOCAL;
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(SYMP_SPM_NO_DEEPBIND)
     flags |= RTLD_DEEPBIND;  // the plugin's protobuf copy must bind to itself (sanitizers refuse DEEPBIND)
 #endif
     void* handle = dlopen(path.c_str(), flags);
@@ -43,7 +44,9 @@ const Plugin& plugin() {
 
 }  // namespace
 
-std::unique_ptr<SpmBackend> new_spm_backend() { return std::unique_ptr<SpmBackend>(plugin().make()); }
+std::unique_ptr<SpmBackend> new_spm_backend() {
+  return std::unique_ptr<SpmBackend>(plugin().make());
+}
 
 std::string spm_train(const std::vector<std::pair<std::string, std::string>>& args,
                       const std::vector<std::string>& texts, unsigned seed, std::string* model) {

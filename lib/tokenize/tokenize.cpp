@@ -54,8 +54,8 @@ void tokenize_fit(const TokenizeFitOptions& options) {
     records::require(r, {F::Partition});
     if (r.partition != "train") return;
     records::require(r, {F::Audio, F::QueryText, F::ResponseText, F::Va});
-    audio.push_back(records::resolve_audio(manifest, r.query_audio));
-    audio.push_back(records::resolve_audio(manifest, r.response_audio));
+    audio.push_back(records::resolve_audio(manifest, r.query_audio, r.where + ": field 'query_audio'"));
+    audio.push_back(records::resolve_audio(manifest, r.response_audio, r.where + ": field 'response_audio'"));
     texts.push_back(r.query_text);
     texts.push_back(r.response_text);
     systems.insert(affect::system_prompt(affect::clamp_va(*r.valence, *r.arousal, r.where)));

@@ -88,8 +88,25 @@ TEST_CASE("records: manifest files are read in order with their line numbers", "
   REQUIRE(seen.size() == 2);
   CHECK(seen[0] == std::make_pair(std::string("emo-happy-0001"), size_t{1}));
   CHECK(seen[1] == std::make_pair(std::string("7"), size_t{3}));
-  CHECK(records::resolve_audio(dir.file("manifest.jsonl"), "audio/a.wav") == dir.file("audio/a.wav"));
-  CHECK(records::resolve_audio(dir.file("manifest.jsonl"), "/abs/a.wav") == "/abs/a.wav");
+}
+
+TEST_CASE("records: an audio path that leaves its file's folder is refused unless the user allows it",
+          "[records]") {
+  symp::test::ScratchDir dir("records-paths");
+  const std::string m = dir.file("manifest.jsonl");
+  REQUIRE_FALSE(records::outside_paths_allowed());
+  CHECK(records::resolve_audio(m, "audio/a.wav", "w") == dir.file("audio/a.wav"));
+  CHECK(records::resolve_audio(m, "audio/../b.wav", "w") == dir.file("audio/../b.wav"));  // stays inside
+  CHECK_THROWS_WITH(
+      records::resolve_audio(m, "/etc/passwd", "m.jsonl:3: field 'query_audio'"),
+      Catch::Contains("m.jsonl:3: field 'query_audio': audio path '/etc/passwd' leaves the folder") &&
+          Catch::Contains("absolute") && Catch::Contains("--allow-outside-paths"));
+  CHECK_THROWS_WITH(records::resolve_audio(m, "audio/../../x.wav", "w"), Catch::Contains("climbs out"));
+  CHECK_THROWS_AS(records::resolve_audio(m, "../x.wav", "w"), symp::InputError);
+  records::allow_outside_paths(true);
+  CHECK(records::resolve_audio(m, "/abs/a.wav", "w") == "/abs/a.wav");
+  CHECK(records::resolve_audio(m, "../x.wav", "w") == dir.file("../x.wav"));
+  records::allow_outside_paths(false);
 }
 
 TEST_CASE("records: an encoded record checks its ids, reply start and loss mask", "[records]") {

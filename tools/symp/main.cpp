@@ -15,6 +15,7 @@
 #include "symp/core/process.h"
 #include "symp/io/toml_check.h"
 #include "symp/nn/runtime.h"
+#include "symp/records/manifest.h"
 
 namespace {
 
@@ -74,6 +75,12 @@ int symp_main(int argc, char** argv) {
   app.add_option("--seed", global.seed, "Seed for every random choice")->capture_default_str();
   app.add_option("--threads", global.threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--log-level", global.log_level, "debug, info, warn, error or off")->capture_default_str();
+  bool allow_outside = false;
+  app.add_flag(
+         "--allow-outside-paths", allow_outside,
+         "Let audio paths in manifests and reply files leave their file's folder (absolute paths, '..'); "
+         "refused by default, so a file from elsewhere cannot make symp read outside it")
+      ->envname("SYMP_ALLOW_OUTSIDE_PATHS");
   bool check_args = false;
   app.add_flag("--check-args", check_args,
                "Only check the command line and --config (unknown options or keys, wrong types), then exit "
@@ -146,6 +153,7 @@ int symp_main(int argc, char** argv) {
   }
   try {
     symp::set_log_level(symp::parse_log_level(global.log_level));
+    symp::records::allow_outside_paths(allow_outside);
     if (global.threads < 0)
       throw symp::UsageError("--threads: must be >= 0, got " + std::to_string(global.threads));
     const int threads = symp::nn::set_num_threads(global.threads);

@@ -51,8 +51,14 @@ std::string manifest_path(const std::string& corpus_dir);
 // fn(record, line) for each record of a manifest file, in order.
 void for_each_manifest_record(const std::string& path,
                               const std::function<void(const ManifestRecord&, size_t line)>& fn);
-// A record's audio path (query_audio or response_audio) as a path to open: relative ones against the
-// manifest's folder.
-std::string resolve_audio(const std::string& manifest_file, const std::string& audio);
+// A record's audio path (query_audio, response_audio or an alias) as a path to open: relative to the folder
+// of the file that holds the record. A path that leaves that folder (absolute, or climbing out with "..")
+// is refused with an InputError "WHERE: audio path 'P' leaves the folder of FILE ...", unless the user let
+// it through (allow_outside_paths: `symp --allow-outside-paths`, or SYMP_ALLOW_OUTSIDE_PATHS=1). The
+// check is on the path as written; a symbolic link inside the folder is followed wherever it points.
+std::string resolve_audio(const std::string& file, const std::string& audio, const std::string& where);
+// Whether resolve_audio lets absolute paths and ".." through; off unless the user asks (process-wide).
+void allow_outside_paths(bool allow);
+bool outside_paths_allowed();
 
 }  // namespace symp::records

@@ -1,0 +1,11 @@
+// libFuzzer's entry point for one target, chosen at compile time (SYMP_FUZZ_TARGET, a string).
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const symp::fuzz::Target& t = symp::fuzz::target(SYMP_FUZZ_TARGET);
+  t.run(data, size);
+  return 0;
+}

@@ -1,0 +1,259 @@
+#include "fuzz_targets.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "symp/core/error.h"
+#include "symp/io/audio.h"
+#include "symp/io/openai_reply.h"
+#include "symp/io/safetensors.h"
+#include "symp/io/toml_check.h"
+#include "symp/judge/rubric.h"
+#include "symp/records/encoded.h"
+#include "symp/records/features_row.h"
+#include "symp/records/judge_item.h"
+#include "symp/records/manifest.h"
+#include "symp/records/response.h"
+#include "symp/speech/yaml.h"
+#include "symp/text/glm_tokenizer.h"
+#include "symp/text/sentencepiece.h"
+#include "symp/text/wordpiece.h"
+
+namespace symp::fuzz {
+namespace fs = std::filesystem;
+namespace {
+
+// A property the reader promised does not hold: abort with the reason on stderr, which libFuzzer reports as
+// a crash and the replay test as a failed test.
+#define FUZZ_CHECK(cond)                                                                   \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      std::fprintf(stderr, "fuzz: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                        \
+    }                                                                                      \
+  } while (0)
+
+// A private folder for the files a target writes, in memory when /dev/shm is there; reused per process.
+const fs::path& scratch() {
+  static const fs::path dir = [] {
+    const fs::path root = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+    fs::path d = root / ("symp-fuzz-" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+std::string write_file(const std::string& name, const std::string& bytes) {
+  const fs::path p = scratch() / name;
+  fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return p.string();
+}
+
+// The input split at kFileSeparator into at most `n` parts (the last part keeps any further separators).
+std::vector<std::string> split_files(const uint8_t* data, size_t size, size_t n) {
+  const std::string all(reinterpret_cast<const char*>(data), size);
+  const std::string sep = kFileSeparator;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (parts.size() + 1 < n) {
+    const size_t at = all.find(sep, start);
+    if (at == std::string::npos) break;
+    parts.push_back(all.substr(start, at - start));
+    start = at + sep.size();
+  }
+  parts.push_back(all.substr(start));
+  parts.resize(n);
+  return parts;
+}
+
+std::string as_string(const uint8_t* data, size_t size) {
+  return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+// Runs `fn`; a symp::Error is the reader refusing the input, which is what it should do.
+template <typename Fn>
+void expect_success_or_error(Fn&& fn) {
+  try {
+    fn();
+  } catch (const symp::Error&) {
+  }
+}
+
+void run_safetensors(const uint8_t* data, size_t size) {
+  const std::string path = write_file("model.safetensors", as_string(data, size));
+  expect_success_or_error([&] {
+    const auto file = io::SafetensorsFile::open(path);
+    for (const auto& name : file.names()) {
+      const io::TensorView& t = file.get(name);
+      FUZZ_CHECK(t.nbytes == static_cast<size_t>(t.numel()) * io::dtype_size(t.dtype));
+      FUZZ_CHECK(t.to_f32().size() == static_cast<size_t>(t.numel()));
+    }
+  });
+}
+
+// model.safetensors.index.json, then two shards the index may name: a.safetensors and b.safetensors.
+void run_safetensors_index(const uint8_t* data, size_t size) {
+  const auto parts = split_files(data, size, 3);
+  const fs::path dir = scratch() / "sharded";
+  fs::remove_all(dir);
+  write_file("sharded/model.safetensors.index.json", parts[0]);
+  write_file("sharded/a.safetensors", parts[1]);
+  write_file("sharded/b.safetensors", parts[2]);
+  expect_success_or_error([&] {
+    const auto model = io::SafetensorsModel::open(dir.string());
+    for (const auto& name : model.names()) FUZZ_CHECK(model.contains(name) && model.get(name).name == name);
+  });
+}
+
+void run_hyperpyyaml(const uint8_t* data, size_t size) {
+  expect_success_or_error([&] { (void)speech::parse_hyperpyyaml(as_string(data, size), "fuzz.yaml"); });
+}
+
+void run_toml(const uint8_t* data, size_t size) {
+  expect_success_or_error([&] { io::check_toml_text(as_string(data, size), "fuzz.toml"); });
+}
+
+// tokenizer.model (tiktoken ranks), then tokenizer_config.json; a tokenizer that loads encodes a fixed
+// text and its own added tokens, and decodes the ids back to the same bytes.
+void run_glm_tokenizer(const uint8_t* data, size_t size) {
+  const auto parts = split_files(data, size, 2);
+  const fs::path dir = scratch() / "glm";
+  write_file("glm/tokenizer.model", parts[0]);
+  write_file("glm/tokenizer_config.json", parts[1]);
+  expect_success_or_error([&] {
+    const auto tok = text::GlmTokenizer::load(dir.string());
+    for (const std::string text :
+         {"<|user|>\nHello, world! 123 <|assistant|>", "\xc3\xa9t\xc3\xa9  \n\t x"}) {
+      expect_success_or_error([&] {
+        const auto ids = tok.encode(text);
+        for (int64_t id : ids) FUZZ_CHECK(id >= 0 && id < tok.vocab_size());
+        (void)tok.decode(ids);
+      });
+    }
+    (void)tok.prefix_ids();
+  });
+}
+
+// vocab.txt, then a text to tokenize with it.
+void run_wordpiece(const uint8_t* data, size_t size) {
+  const auto parts = split_files(data, size, 2);
+  const std::string vocab = write_file("wordpiece/vocab.txt", parts[0]);
+  expect_success_or_error([&] {
+    const auto tok = text::WordPieceTokenizer::load(vocab);
+    const auto ids = tok.encode(parts[1]);
+    FUZZ_CHECK(ids.size() <= tok.options().max_length);
+    for (int64_t id : ids) FUZZ_CHECK(id >= 0 && static_cast<size_t>(id) < tok.vocab_size());
+  });
+}
+
+// tokenizer.json, then text.model (a serialized SentencePiece model): symp's own tokenizer folder.
+void run_spm_tokenizer(const uint8_t* data, size_t size) {
+  const auto parts = split_files(data, size, 2);
+  const fs::path dir = scratch() / "spm";
+  write_file(std::string("spm/") + text::SpmTokenizer::kConfigFile, parts[0]);
+  write_file(std::string("spm/") + text::SpmTokenizer::kModelFile, parts[1]);
+  expect_success_or_error([&] {
+    const auto tok = text::SpmTokenizer::load(dir.string());
+    const auto ids = tok.encode("<|user|>\n<|audio_3|>hello there, friend");
+    for (int64_t id : ids) FUZZ_CHECK(id >= 0 && id < tok.vocab_size());
+    (void)tok.decode(ids);
+  });
+}
+
+// One JSONL file read as a manifest, as encoded records and as replies; a record that parses writes
+// back to JSON that parses to the same JSON.
+void run_records(const uint8_t* data, size_t size) {
+  const std::string path = write_file("records.jsonl", as_string(data, size));
+  expect_success_or_error([&] {
+    records::for_each_manifest_record(path, [](const records::ManifestRecord& r, size_t) {
+      const io::Json j = records::to_json(r);
+      FUZZ_CHECK(records::to_json(records::parse_manifest_record(j, "again")) == j);
+    });
+  });
+  expect_success_or_error([&] {
+    records::for_each_encoded_record(path, [](const records::EncodedRecord& r, size_t) {
+      const io::Json j = records::to_json(r);
+      FUZZ_CHECK(records::to_json(records::parse_encoded_record(j, "again")) == j);
+    });
+  });
+  expect_success_or_error([&] {
+    records::for_each_response_record(
+        path,
+        [](const records::ResponseRecord& r, size_t) {
+          const io::Json j = records::to_json(r);
+          FUZZ_CHECK(records::to_json(records::parse_response_record(j, "again")) == j);
+        },
+        /*tolerate_torn_tail=*/true);
+  });
+  expect_success_or_error([&] { (void)records::read_judge_items(path); });
+}
+
+void run_features_csv(const uint8_t* data, size_t size) {
+  const std::string path = write_file("features.csv", as_string(data, size));
+  expect_success_or_error([&] { (void)records::read_features_csv(path); });
+}
+
+// Any audio file libsndfile reads (WAV, FLAC, ...), as is and resampled to 16 kHz.
+void run_audio(const uint8_t* data, size_t size) {
+  const std::string path = write_file("audio.wav", as_string(data, size));
+  expect_success_or_error([&] {
+    const io::Audio a = io::read_audio(path);
+    FUZZ_CHECK(a.sample_rate > 0);
+    for (float x : a.samples) FUZZ_CHECK(std::isfinite(x));
+  });
+  expect_success_or_error([&] {
+    const io::Audio a = io::read_audio(path, 16000);
+    FUZZ_CHECK(a.sample_rate == 16000);
+  });
+}
+
+void run_judge_rating(const uint8_t* data, size_t size) {
+  const auto rating = judge::parse_rating(as_string(data, size));
+  FUZZ_CHECK(!rating || (*rating >= 1 && *rating <= 5));
+}
+
+// The JSON replies of OpenAI-compatible servers: a chat completion and a transcription. Never throws.
+void run_openai_reply(const uint8_t* data, size_t size) {
+  const std::string body = as_string(data, size);
+  (void)io::chat_completion_text(body);
+  (void)io::transcription_text(body);
+}
+
+}  // namespace
+
+const std::vector<Target>& targets() {
+  static const std::vector<Target> all = {
+      {"safetensors", "one .safetensors file (header, offsets, dtypes), every tensor converted",
+       run_safetensors},
+      {"safetensors_index", "model.safetensors.index.json with two shards", run_safetensors_index},
+      {"hyperpyyaml", "a hyperpyyaml config (CosyVoice's flow and HiFT configs)", run_hyperpyyaml},
+      {"toml", "a --config TOML file", run_toml},
+      {"glm_tokenizer", "GLM-4's tokenizer.model (tiktoken) and tokenizer_config.json", run_glm_tokenizer},
+      {"wordpiece", "a WordPiece vocab.txt and a text tokenized with it", run_wordpiece},
+      {"spm_tokenizer", "symp's tokenizer folder: tokenizer.json and the SentencePiece text.model",
+       run_spm_tokenizer},
+      {"records", "a JSONL file as manifest, encoded, reply and judge-item records", run_records},
+      {"features_csv", "eval-prosody's features.csv", run_features_csv},
+      {"audio", "an audio file through libsndfile and the resampler", run_audio},
+      {"judge_rating", "an audio judge's reply text to a 1-5 rating", run_judge_rating},
+      {"openai_reply", "the JSON body of a chat completion or transcription reply", run_openai_reply},
+  };
+  return all;
+}
+
+const Target& target(const std::string& name) {
+  for (const auto& t : targets())
+    if (name == t.name) return t;
+  throw std::invalid_argument("no fuzz target named '" + name + "'");
+}
+
+}  // namespace symp::fuzz
