@@ -30,6 +30,8 @@ struct HttpExchange {
   std::string reply;
   std::string content_type = "application/json";
   double delay_s = 0;  // sleep before answering (a timeout when longer than the client's limit)
+  std::vector<std::string> reply_headers;  // extra "Name: value" lines (e.g. "Retry-After: 1")
+  size_t cut_after = std::string::npos;    // send only this many body bytes, then close (a reply cut short)
 };
 
 class LoopbackHttpServer {
@@ -117,8 +119,9 @@ class LoopbackHttpServer {
       handler_(ex);
       if (ex.delay_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(ex.delay_s));
       std::string out = "HTTP/1.1 " + std::to_string(ex.status) + " X\r\nContent-Type: " + ex.content_type +
-                        "\r\nContent-Length: " + std::to_string(ex.reply.size()) +
-                        "\r\nConnection: close\r\n\r\n" + ex.reply;
+                        "\r\nContent-Length: " + std::to_string(ex.reply.size()) + "\r\n";
+      for (const auto& h : ex.reply_headers) out += h + "\r\n";
+      out += "Connection: close\r\n\r\n" + ex.reply.substr(0, ex.cut_after);
       ::send(client, out.data(), out.size(), MSG_NOSIGNAL);
     }
     ::close(client);

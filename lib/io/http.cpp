@@ -68,6 +68,9 @@ HttpResponse http_send(const HttpRequest& request) {
     char* ct = nullptr;
     curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
     if (ct) response.content_type = ct;
+    curl_off_t retry_after = -1;
+    if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after >= 0)
+      response.retry_after_s = static_cast<double>(retry_after);
   }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
@@ -83,10 +86,12 @@ HttpResponse http_send_with_retry(const HttpRequest& request, const RetryPolicy&
   long last_status = 0;
   for (int attempt = 1; attempt <= std::max(1, policy.max_attempts); ++attempt) {
     bool retry = false;
+    double retry_after = -1;
     try {
       auto response = http_send(request);
       if (response.status >= 200 && response.status < 300) return response;
       last_status = response.status;
+      retry_after = response.retry_after_s;
       last_error = fmt::format("{} {}: HTTP {}: {}", request.method, request.url, response.status,
                                response.body.substr(0, 300));
       retry = retryable_status(response.status);
@@ -99,6 +104,7 @@ HttpResponse http_send_with_retry(const HttpRequest& request, const RetryPolicy&
     if (attempt == policy.max_attempts) break;
     double delay = std::min(policy.max_delay_s, policy.base_delay_s * std::pow(2.0, attempt - 1));
     delay *= std::uniform_real_distribution<double>(0.75, 1.25)(jitter_rng);
+    if (retry_after > delay) delay = std::min(retry_after, policy.max_delay_s);
     log_debug("http", "attempt {} failed ({}); retrying in {:.2f} s", attempt, last_error, delay);
     std::this_thread::sleep_for(std::chrono::duration<double>(delay));
   }

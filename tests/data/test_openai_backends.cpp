@@ -117,6 +117,7 @@ TEST_CASE("data: gen-data openai backends survive 429 and 500 and timeouts and m
       const int n = speeches++;
       if (n == 0) return {503, "application/json", "{}"};
       if (n == 1) return {200, "audio/wav", "RIFFgarbage"};  // unreadable audio
+      if (n == 2) return {200, "audio/wav", ""};             // no audio at all
       return {200, "audio/wav", wav_bytes()};
     }
     return {404, "text/plain", "no"};

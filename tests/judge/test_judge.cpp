@@ -63,6 +63,7 @@ class FakeJudgeServer {
     if (kind == "junk_then_ok")
       return reply(n % 2 == 1 ? "I cannot rate this." : "The rating is 2, flat tone.");
     if (kind == "always_junk") return reply("no idea what to say");
+    if (kind == "seven") return reply("7|excellent, beyond the scale");  // outside 1-5: never a rating
     if (kind == "flaky500" && n == 1) {
       ex.status = 500;
       ex.reply = "overloaded";
@@ -163,9 +164,10 @@ TEST_CASE("judge: the reference's parse wants text after the bar; CommonEval rep
 TEST_CASE("judge: audio judge against a loopback server with junk, 500s and timeouts", "[judge]") {
   FakeJudgeServer server;
   auto dir = scratch("audio");
-  const std::vector<std::string> kinds = {"good",     "junk_then_ok", "always_junk",
-                                          "flaky500", "slow",         "malformed"};
-  const std::vector<std::string> emotions = {"happy", "sad", "angry", "tired", "anxious", "excited"};
+  const std::vector<std::string> kinds = {"good", "junk_then_ok", "always_junk", "flaky500",
+                                          "slow", "malformed",    "seven"};
+  const std::vector<std::string> emotions = {"happy",   "sad",     "angry",  "tired",
+                                             "anxious", "excited", "content"};
   {
     std::ofstream manifest(dir / "responses.jsonl");
     for (size_t i = 0; i < kinds.size(); ++i) {
@@ -197,7 +199,7 @@ TEST_CASE("judge: audio judge against a loopback server with junk, 500s and time
   o.backoff_s = 0.01;
   o.rubric_dir = SYMP_SOURCE_DIR "/data/judge";
   auto responses = read_responses({"sysA=" + (dir / "responses.jsonl").string()}, Setting::Neutral);
-  REQUIRE(responses.size() == 8);
+  REQUIRE(responses.size() == 9);
   auto items = judge_audio(responses, o, (dir / "out").string());
   std::map<std::string, const JudgedItem*> by_id;
   for (const auto& it : items) by_id[it.response->id] = &it;
@@ -211,6 +213,9 @@ TEST_CASE("judge: audio judge against a loopback server with junk, 500s and time
   CHECK_FALSE(by_id["always_junk"]->score.has_value());
   CHECK(by_id["always_junk"]->failed_samples == 3);
   CHECK(by_id["always_junk"]->replies.size() == 9);
+  CHECK(by_id["seven"]->ratings.empty());
+  CHECK(by_id["seven"]->failed_samples == 3);
+  CHECK(by_id["seven"]->unparsed == 9);
   CHECK(by_id["flaky500"]->score == Approx(5.0));
   CHECK(by_id["slow"]->score == Approx(3.0));
   CHECK(by_id["malformed"]->ratings == std::vector<int>{1, 1, 1});
@@ -224,9 +229,9 @@ TEST_CASE("judge: audio judge against a loopback server with junk, 500s and time
   auto summaries = summarize(items);
   REQUIRE(summaries.size() == 2);
   const auto& neutral = summaries[0].setting == Setting::Neutral ? summaries[0] : summaries[1];
-  // Scores: good 4, junk_then_ok 2, flaky500 5, slow 3, malformed 1, n1 5; always_junk failed.
+  // Scores: good 4, junk_then_ok 2, flaky500 5, slow 3, malformed 1, n1 5; always_junk and seven failed.
   CHECK(neutral.n == 6);
-  CHECK(neutral.failed == 1);
+  CHECK(neutral.failed == 2);
   CHECK(neutral.mean == Approx(20.0 / 6.0));
   double m = 20.0 / 6.0, ss = 0;
   for (double x : {4.0, 2.0, 5.0, 3.0, 1.0, 5.0}) ss += (x - m) * (x - m);

@@ -25,6 +25,7 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::string content_type;
+  double retry_after_s = -1;  // the server's Retry-After (seconds or an HTTP date), -1 when it sent none
 };
 
 // An HTTP failure: transport (status 0: refused, timed out, reset) or a non-2xx status.
@@ -44,8 +45,10 @@ struct RetryPolicy {
   double max_delay_s = 30.0;
 };
 
-// Sends with retries on transport errors, 408, 429 and 5xx. Returns a 2xx response; throws HttpError
-// (with the last status and the body's first 300 bytes) when attempts run out or the status is final.
+// Sends with retries on transport errors (refused, timed out, a reply cut short), 408, 429 and 5xx. A
+// server's Retry-After is honoured up to max_delay_s: the wait is the longer of it and the backoff. Returns a
+// 2xx response; throws HttpError (with the last status and the body's first 300 bytes) when attempts run out
+// or the status is final.
 HttpResponse http_send_with_retry(const HttpRequest& request, const RetryPolicy& policy = {});
 
 // Reads an API key from `explicit_key` or else the environment variable `env_name`; never logged.
