@@ -3,6 +3,7 @@
 
 #include <caffe2/serialize/inline_container.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -349,21 +350,36 @@ void flatten(const ValuePtr& value, const std::string& prefix, StateDict& out, c
 
 }  // namespace
 
+namespace {
+
+// The first line of a library's message (c10::Error appends a backtrace), at most 200 characters.
+std::string first_line(const char* what) {
+  const std::string s(what);
+  return s.substr(0, std::min<size_t>(s.find('\n'), 200));
+}
+
+}  // namespace
+
 StateDict read_torch_checkpoint(const std::string& path) {
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
   } catch (const std::exception& e) {
-    throw InputError(path + ": not a PyTorch checkpoint archive (torch.save zip): " +
-                     std::string(e.what()).substr(0, 200));
+    throw InputError(path + ": not a PyTorch checkpoint archive (torch.save zip): " + first_line(e.what()));
   }
-  if (!reader->hasRecord("data.pkl")) throw InputError(path + ": data.pkl missing in the archive");
-  auto [data, size] = reader->getRecord("data.pkl");
-  Unpickler unpickler(*reader, path, static_cast<const uint8_t*>(data.get()), size);
-  StateDict out;
-  flatten(unpickler.run(), "", out, path);
-  if (out.empty()) throw InputError(path + ": the checkpoint holds no tensors");
-  return out;
+  try {
+    if (!reader->hasRecord("data.pkl")) throw InputError(path + ": data.pkl missing in the archive");
+    auto [data, size] = reader->getRecord("data.pkl");
+    Unpickler unpickler(*reader, path, static_cast<const uint8_t*>(data.get()), size);
+    StateDict out;
+    flatten(unpickler.run(), "", out, path);
+    if (out.empty()) throw InputError(path + ": the checkpoint holds no tensors");
+    return out;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // the zip reader or torch refusing a damaged record or tensor
+    throw InputError(path + ": damaged PyTorch checkpoint archive: " + first_line(e.what()));
+  }
 }
 
 StateDict read_checkpoint(const std::string& path) {

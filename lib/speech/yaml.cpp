@@ -244,7 +244,10 @@ class Parser {
   // Replaces {"$ref": name} by a copy of the top-level value `name` (resolved itself first).
   void resolve(json& v, int depth = 0) {
     if (depth > 64) throw InputError(source_ + ": !ref nesting too deep (a cycle?)");
-    if (v.is_object() && v.contains("$ref")) {
+    // The parser's own marker: exactly a string "$ref" and an integer "$line" (a mapping in the file that
+    // happens to use those keys with other values is left as it is).
+    if (v.is_object() && v.size() == 2 && v.contains("$ref") && v["$ref"].is_string() &&
+        v.contains("$line") && v["$line"].is_number_integer()) {
       std::string name = v["$ref"].get<std::string>();
       int line = v["$line"].get<int>();
       if (!root_->contains(name)) fail(line, "!ref <" + name + ">: no top-level key of that name");

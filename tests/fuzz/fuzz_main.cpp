@@ -5,7 +5,11 @@
 #include "fuzz_targets.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+#ifdef SYMP_FUZZ_TORCH
+  static const symp::fuzz::Target& t = symp::fuzz::target(SYMP_FUZZ_TARGET, symp::fuzz::torch_targets());
+#else
   static const symp::fuzz::Target& t = symp::fuzz::target(SYMP_FUZZ_TARGET);
+#endif
   t.run(data, size);
   return 0;
 }

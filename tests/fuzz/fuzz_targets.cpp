@@ -250,8 +250,8 @@ const std::vector<Target>& targets() {
   return all;
 }
 
-const Target& target(const std::string& name) {
-  for (const auto& t : targets())
+const Target& target(const std::string& name, const std::vector<Target>& all) {
+  for (const auto& t : all)
     if (name == t.name) return t;
   throw std::invalid_argument("no fuzz target named '" + name + "'");
 }

@@ -18,7 +18,10 @@ struct Target {
 };
 
 const std::vector<Target>& targets();
-const Target& target(const std::string& name);  // std::invalid_argument for an unknown name
+// The targets that need torch (fuzz_torch_targets.cpp): built only where libtorch is.
+const std::vector<Target>& torch_targets();
+// A target of `all` by name; std::invalid_argument for an unknown name.
+const Target& target(const std::string& name, const std::vector<Target>& all = targets());
 
 // Inputs that stand for several files are split at this line; the part before the first separator is the
 // first file, and so on.

@@ -14,6 +14,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::vector<symp::fuzz::Target> all_targets() {
+  auto all = symp::fuzz::targets();
+  for (const auto& t : symp::fuzz::torch_targets()) all.push_back(t);
+  return all;
+}
+
 const fs::path kFuzzDir = fs::path(SYMP_SOURCE_DIR) / "tests" / "fuzz";
 
 std::vector<fs::path> inputs_in(const fs::path& dir) {
@@ -34,7 +40,7 @@ std::string read_bytes(const fs::path& p) {
 
 TEST_CASE("fuzz: every target has a seed corpus and every regression folder names a target", "[fuzz]") {
   std::set<std::string> names;
-  for (const auto& t : symp::fuzz::targets()) {
+  for (const auto& t : all_targets()) {
     names.insert(t.name);
     INFO("target " << t.name);
     CHECK(inputs_in(kFuzzDir / "corpus" / t.name).size() >= 1);
@@ -48,7 +54,7 @@ TEST_CASE("fuzz: every target has a seed corpus and every regression folder name
 
 TEST_CASE("fuzz: seed corpora and regression inputs end in success or a clear error", "[fuzz]") {
   size_t replayed = 0;
-  for (const auto& t : symp::fuzz::targets()) {
+  for (const auto& t : all_targets()) {
     for (const char* kind : {"corpus", "regressions"}) {
       for (const auto& file : inputs_in(kFuzzDir / kind / t.name)) {
         INFO("target " << t.name << ", input " << file);
@@ -58,5 +64,5 @@ TEST_CASE("fuzz: seed corpora and regression inputs end in success or a clear er
       }
     }
   }
-  CHECK(replayed >= symp::fuzz::targets().size());
+  CHECK(replayed >= all_targets().size());
 }
