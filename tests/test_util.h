@@ -8,21 +8,6 @@
 
 #include <sys/wait.h>
 
-// The symp binary loads SentencePiece next to libtorch's protobuf, which only works through RTLD_DEEPBIND,
-// and sanitizer runtimes refuse that flag (docs/build.md). Tests that make the binary fit or use a
-// SentencePiece tokenizer start with this; test_sentencepiece.cpp covers SentencePiece itself there.
-#if defined(__SANITIZE_ADDRESS__)
-#define SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE()                                       \
-  do {                                                                                      \
-    WARN("sanitizer build: needs SentencePiece next to libtorch (RTLD_DEEPBIND): skipped"); \
-    return;                                                                                 \
-  } while (0)
-#else
-#define SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE() \
-  do {                                                \
-  } while (0)
-#endif
-
 namespace symp::test {
 
 // A fresh empty folder under the system temp dir, removed when the object goes.

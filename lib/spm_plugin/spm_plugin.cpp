@@ -1,11 +1,18 @@
-// libsymp_spm.so: SentencePiece behind the plugin boundary of symp/text/spm_backend.h. Only this file links
-// libsentencepiece; it uses nothing else of symp.
+// libsymp_spm.so: SentencePiece behind the C interface of symp/text/spm_abi.h. Only this file links
+// libsentencepiece; it uses nothing else of symp. Every entry point catches what SentencePiece or the C++
+// runtime throws: no exception leaves the plugin's namespace.
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <exception>
+#include <memory>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
-#include "symp/text/spm_backend.h"
+#include "symp/text/spm_abi.h"
+
+#define SYMP_SPM_EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace {
 
@@ -22,32 +29,95 @@ class VectorIterator : public sentencepiece::SentenceIterator {
   size_t i_ = 0;
 };
 
-class Backend : public symp::text::SpmBackend {
- public:
-  std::string load(const std::string& serialized) override {
-    auto status = processor_.LoadFromSerializedProto(serialized);
-    return status.ok() ? "" : status.ToString();
-  }
-  int piece_size() const override { return processor_.GetPieceSize(); }
-  int piece_to_id(const std::string& piece) const override { return processor_.PieceToId(piece); }
-  int unk_id() const override { return processor_.unk_id(); }
-  std::vector<int> encode(const std::string& text) const override { return processor_.EncodeAsIds(text); }
-  std::string decode(const std::vector<int>& ids) const override { return processor_.DecodeIds(ids); }
+void report(symp_spm_bytes_fn on_error, void* ctx, const std::string& message) {
+  if (on_error) on_error(ctx, message.data(), message.size());
+}
 
- private:
-  sentencepiece::SentencePieceProcessor processor_;
-};
+const sentencepiece::SentencePieceProcessor& processor(const void* p) {
+  return *static_cast<const sentencepiece::SentencePieceProcessor*>(p);
+}
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) symp::text::SpmBackend* symp_spm_new() { return new Backend(); }
+SYMP_SPM_EXPORT void* symp_spm_open(const char* model, size_t size, symp_spm_bytes_fn on_error, void* ctx) {
+  try {
+    auto p = std::make_unique<sentencepiece::SentencePieceProcessor>();
+    const auto status = p->LoadFromSerializedProto(std::string(model, size));
+    if (status.ok()) return p.release();
+    report(on_error, ctx, status.ToString());
+  } catch (const std::exception& e) {
+    report(on_error, ctx, e.what());
+  } catch (...) {
+    report(on_error, ctx, "unknown error");
+  }
+  return nullptr;
+}
 
-extern "C" __attribute__((visibility("default"))) std::string symp_spm_train(
-    const std::vector<std::pair<std::string, std::string>>& args, const std::vector<std::string>& texts,
-    unsigned seed, std::string* model) {
-  std::unordered_map<std::string, std::string> flags(args.begin(), args.end());
-  sentencepiece::SetRandomGeneratorSeed(seed);
-  VectorIterator it(texts);
-  const auto status = sentencepiece::SentencePieceTrainer::Train(flags, &it, model);
-  return status.ok() ? "" : status.ToString();
+SYMP_SPM_EXPORT void symp_spm_close(void* p) { delete static_cast<sentencepiece::SentencePieceProcessor*>(p); }
+
+SYMP_SPM_EXPORT int symp_spm_piece_size(const void* p) { return processor(p).GetPieceSize(); }
+
+SYMP_SPM_EXPORT int symp_spm_piece_to_id(const void* p, const char* piece, size_t size) {
+  try {
+    return processor(p).PieceToId(std::string(piece, size));
+  } catch (...) {
+    return processor(p).unk_id();
+  }
+}
+
+SYMP_SPM_EXPORT int symp_spm_unk_id(const void* p) { return processor(p).unk_id(); }
+
+SYMP_SPM_EXPORT int symp_spm_encode(const void* p, const char* text, size_t size, symp_spm_ints_fn out,
+                                    symp_spm_bytes_fn on_error, void* ctx) {
+  try {
+    const std::vector<int> ids = processor(p).EncodeAsIds(std::string(text, size));
+    out(ctx, ids.data(), ids.size());
+    return 0;
+  } catch (const std::exception& e) {
+    report(on_error, ctx, e.what());
+  } catch (...) {
+    report(on_error, ctx, "unknown error");
+  }
+  return -1;
+}
+
+SYMP_SPM_EXPORT int symp_spm_decode(const void* p, const int* ids, size_t n, symp_spm_bytes_fn out,
+                                    symp_spm_bytes_fn on_error, void* ctx) {
+  try {
+    const std::string text = processor(p).DecodeIds(std::vector<int>(ids, ids + n));
+    out(ctx, text.data(), text.size());
+    return 0;
+  } catch (const std::exception& e) {
+    report(on_error, ctx, e.what());
+  } catch (...) {
+    report(on_error, ctx, "unknown error");
+  }
+  return -1;
+}
+
+SYMP_SPM_EXPORT int symp_spm_train(const char* const* keys, const char* const* values, size_t nargs,
+                                   const char* const* texts, const size_t* sizes, size_t ntexts, unsigned seed,
+                                   symp_spm_bytes_fn model_out, symp_spm_bytes_fn on_error, void* ctx) {
+  try {
+    std::unordered_map<std::string, std::string> flags;
+    for (size_t i = 0; i < nargs; ++i) flags[keys[i]] = values[i];
+    std::vector<std::string> sentences;
+    sentences.reserve(ntexts);
+    for (size_t i = 0; i < ntexts; ++i) sentences.emplace_back(texts[i], sizes[i]);
+    sentencepiece::SetRandomGeneratorSeed(seed);
+    VectorIterator it(sentences);
+    std::string model;
+    const auto status = sentencepiece::SentencePieceTrainer::Train(flags, &it, &model);
+    if (!status.ok()) {
+      report(on_error, ctx, status.ToString());
+      return -1;
+    }
+    model_out(ctx, model.data(), model.size());
+    return 0;
+  } catch (const std::exception& e) {
+    report(on_error, ctx, e.what());
+  } catch (...) {
+    report(on_error, ctx, "unknown error");
+  }
+  return -1;
 }

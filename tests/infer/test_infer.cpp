@@ -84,7 +84,6 @@ std::string expected_prompt(double valence, double arousal) {
 }  // namespace
 
 TEST_CASE("infer: reply WAVs last exactly as long as their audio tokens", "[infer]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir out("infer-duration"), again("infer-duration-again");
   const auto args = lora_systems() + " --emotion happy --audio " + p.queries[0] + " " + p.queries[1];
@@ -135,7 +134,6 @@ TEST_CASE("infer: reply WAVs last exactly as long as their audio tokens", "[infe
 }
 
 TEST_CASE("infer: the prompt carries the clamped noisy VA that responses.jsonl records", "[infer]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir a("infer-noise-a"), b("infer-noise-b"), c("infer-noise-c"), d("infer-noise-d");
   const double sigma = 0.5;
@@ -202,7 +200,6 @@ TEST_CASE("infer: the prompt carries the clamped noisy VA that responses.jsonl r
 }
 
 TEST_CASE("infer: --all-emotions answers each input once per anchor", "[infer]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir out("infer-all-emotions");
   const auto run = symp_ok(infer_args(lora_systems() + " --all-emotions --manifest " + p.corpus +
@@ -237,7 +234,6 @@ TEST_CASE("infer: --all-emotions answers each input once per anchor", "[infer]")
 }
 
 TEST_CASE("infer: --cues answers each query once per sensor cue and once without", "[infer]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir out("infer-cues");
   // Query 0: a face cue and a text cue of a happy user; query 1: one face cue of a sad user.
@@ -297,7 +293,6 @@ TEST_CASE("infer: --cues answers each query once per sensor cue and once without
 }
 
 TEST_CASE("infer: bad inputs fail with a clear message and a non-zero exit", "[infer]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir out("infer-bad");
   const auto query = " --audio " + p.queries[0] + " --out " + out.path().string();
@@ -333,7 +328,6 @@ TEST_CASE("infer: bad inputs fail with a clear message and a non-zero exit", "[i
 }
 
 TEST_CASE("infer: input at another sample rate is resampled and logged", "[infer]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir out("infer-rate");
   // The corpus query is espeak-ng's 22,050 Hz; copies at the codec's 16 kHz and at 8 kHz.
@@ -357,7 +351,6 @@ TEST_CASE("infer: input at another sample rate is resampled and logged", "[infer
 }
 
 TEST_CASE("infer: a rerun keeps finished replies and redoes only the missing ones", "[infer]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir out("infer-resume");
   const auto dir = out.path().string();

@@ -96,7 +96,6 @@ TEST_CASE("kill: gen-data killed with SIGKILL at random points resumes to the un
 }
 
 TEST_CASE("kill: infer killed with SIGKILL at random points resumes to the uninterrupted replies", "[kill]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   const unsigned seed = symp::test::kill_seed();
   INFO("SYMP_KILL_SEED=" << seed);

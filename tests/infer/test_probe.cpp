@@ -44,7 +44,6 @@ double nll_from_logits(const symp::test::ScratchDir& dir, const std::string& mod
 
 TEST_CASE("probe: reply losses under each anchor match symp logits, and the summary follows the items",
           "[slow]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   symp::test::ScratchDir dir("probe");
   const std::string encoded = (p.dir / "enc" / "encoded_eval.jsonl").string();
@@ -114,7 +113,6 @@ TEST_CASE("probe: reply losses under each anchor match symp logits, and the summ
 // condition in its prompt ranks each reply's own anchor first; the same model trained on the same records
 // with "User emotion N/A" cannot, since nothing in its prompt ever told the replies apart.
 TEST_CASE("probe: separates a model trained with the condition from one trained without it", "[slow]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   symp::test::ScratchDir dir("probe-toy");
   symp_ok("--seed 3 tokenize encode --corpus " + p.corpus + " --model " + p.tokenizer + " --out " +

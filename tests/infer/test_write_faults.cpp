@@ -73,7 +73,6 @@ void check_failed_cleanly(const RunResult& r, const fs::path& out,
 
 TEST_CASE("faults: each writer on a full disk fails with one clear line and keeps the previous output",
           "[faults]") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const auto& p = tiny_pipeline();
   ScratchDir dir("write-faults");
   const fs::path d = dir.path();

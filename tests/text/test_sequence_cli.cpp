@@ -77,7 +77,6 @@ fs::path make_corpus() {
 }  // namespace
 
 TEST_CASE("text: symp tokenize fit encode and roundtrip run end to end") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const fs::path dir = make_corpus();
   const std::string bin = SYMP_BINARY;
   std::string out;
@@ -146,7 +145,6 @@ TEST_CASE("text: symp tokenize fit encode and roundtrip run end to end") {
 // itself, which must agree with roundtrip.csv.
 TEST_CASE(
     "text: tokenize roundtrip keeps F0 and energy on a corpus's eval partition by eval-prosody's measures") {
-  SYMP_SKIP_UNDER_SANITIZERS_IF_SENTENCEPIECE();
   const fs::path dir = fs::temp_directory_path() / "symp_test_roundtrip_eval";
   fs::remove_all(dir);
   const std::string bin = SYMP_BINARY, d = dir.string();
