@@ -15,8 +15,31 @@
 
 namespace symp::io {
 
+bool json_too_deep(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Json read_json(const std::string& path) {
   const std::string text = read_text_file(path);
+  if (json_too_deep(text))
+    throw InputError(fmt::format("{}: arrays or objects nested deeper than {} levels", path, kMaxJsonDepth));
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
@@ -44,6 +67,9 @@ void for_each_jsonl(const std::string& path, const std::function<void(const Json
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     Json record;
+    if (json_too_deep(line))
+      throw InputError(
+          fmt::format("{}:{}: arrays or objects nested deeper than {} levels", path, line_no, kMaxJsonDepth));
     try {
       record = Json::parse(line);
     } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number too large

@@ -14,6 +14,7 @@
 
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
+#include "symp/io/jsonl.h"
 
 namespace symp::io {
 namespace {
@@ -167,6 +168,8 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
                     header_len, file_size));
   }
   Json header;
+  if (json_too_deep(std::string_view(reinterpret_cast<const char*>(bytes + 8), header_len)))
+    throw fail("header nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   try {
     header = Json::parse(bytes + 8, bytes + 8 + header_len);
   } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number too large
@@ -287,12 +290,7 @@ SafetensorsModel SafetensorsModel::open(const std::string& file_or_dir) {
     model.files_.push_back(SafetensorsFile::open(file_or_dir));
   } else if (fs::exists(p / "model.safetensors.index.json")) {
     const auto index_path = (p / "model.safetensors.index.json").string();
-    Json index;
-    try {
-      index = Json::parse(read_text_file(index_path));
-    } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number too large
-      throw InputError(index_path + ": invalid JSON: " + e.what());
-    }
+    const Json index = read_json(index_path);  // InputError naming the file for invalid or too deep JSON
     if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
       throw InputError(index_path + ": missing object 'weight_map'");
     }

@@ -175,6 +175,15 @@ class Checker {
 
   void value() {
     if (at_end()) fail("expected a value");
+    // Arrays and inline tables recurse: nesting deeper than any config needs is refused before it can
+    // exhaust the stack.
+    constexpr int kMaxDepth = 128;
+    if (depth_ >= kMaxDepth) fail("arrays or inline tables nested deeper than " + std::to_string(kMaxDepth));
+    ++depth_;
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     const char c = s_[pos_];
     if (c == '"' || c == '\'') {
       if (peek(1) == c && peek(2) == c) fail("multi-line strings are not used by symp configs");
@@ -198,6 +207,7 @@ class Checker {
 
   const std::string& s_;
   const std::string& name_;
+  int depth_ = 0;
   size_t pos_ = 0;
   std::set<std::string> tables_, keys_;
 };

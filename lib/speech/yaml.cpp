@@ -76,8 +76,21 @@ class Parser {
     throw InputError(source_ + ":" + std::to_string(line) + ": " + what);
   }
 
+  // Nesting deeper than any config needs is refused before it can exhaust the stack (blocks and flow
+  // values recurse). One Nest lives per level.
+  static constexpr int kMaxDepth = 128;
+  struct Nest {
+    Nest(Parser& p, int line) : p_(p) {
+      if (++p_.depth_ > kMaxDepth)
+        p_.fail(line, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    ~Nest() { --p_.depth_; }
+    Parser& p_;
+  };
+
   // A block mapping or sequence whose entries sit at `indent`.
   json block(int indent) {
+    const Nest nest(*this, lines_[pos_].number);
     if (lines_[pos_].text.rfind("- ", 0) == 0 || lines_[pos_].text == "-") return sequence(indent);
     json map = json::object();
     while (pos_ < lines_.size() && lines_[pos_].indent == indent) {
@@ -137,6 +150,7 @@ class Parser {
 
   // A flow value starting at s[i]: [..], {..}, a quoted string or a plain scalar.
   json flow(const std::string& s, size_t& i, int number) {
+    const Nest nest(*this, number);
     auto skip = [&] {
       while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
     };
@@ -263,6 +277,7 @@ class Parser {
   std::string source_;
   std::vector<Line> lines_;
   size_t pos_ = 0;
+  int depth_ = 0;
   json* root_ = nullptr;
 };
 

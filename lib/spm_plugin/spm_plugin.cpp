@@ -53,9 +53,13 @@ SYMP_SPM_EXPORT void* symp_spm_open(const char* model, size_t size, symp_spm_byt
   return nullptr;
 }
 
-SYMP_SPM_EXPORT void symp_spm_close(void* p) { delete static_cast<sentencepiece::SentencePieceProcessor*>(p); }
+SYMP_SPM_EXPORT void symp_spm_close(void* p) {
+  delete static_cast<sentencepiece::SentencePieceProcessor*>(p);
+}
 
-SYMP_SPM_EXPORT int symp_spm_piece_size(const void* p) { return processor(p).GetPieceSize(); }
+SYMP_SPM_EXPORT int symp_spm_piece_size(const void* p) {
+  return processor(p).GetPieceSize();
+}
 
 SYMP_SPM_EXPORT int symp_spm_piece_to_id(const void* p, const char* piece, size_t size) {
   try {
@@ -65,7 +69,9 @@ SYMP_SPM_EXPORT int symp_spm_piece_to_id(const void* p, const char* piece, size_
   }
 }
 
-SYMP_SPM_EXPORT int symp_spm_unk_id(const void* p) { return processor(p).unk_id(); }
+SYMP_SPM_EXPORT int symp_spm_unk_id(const void* p) {
+  return processor(p).unk_id();
+}
 
 SYMP_SPM_EXPORT int symp_spm_encode(const void* p, const char* text, size_t size, symp_spm_ints_fn out,
                                     symp_spm_bytes_fn on_error, void* ctx) {
@@ -96,8 +102,9 @@ SYMP_SPM_EXPORT int symp_spm_decode(const void* p, const int* ids, size_t n, sym
 }
 
 SYMP_SPM_EXPORT int symp_spm_train(const char* const* keys, const char* const* values, size_t nargs,
-                                   const char* const* texts, const size_t* sizes, size_t ntexts, unsigned seed,
-                                   symp_spm_bytes_fn model_out, symp_spm_bytes_fn on_error, void* ctx) {
+                                   const char* const* texts, const size_t* sizes, size_t ntexts,
+                                   unsigned seed, symp_spm_bytes_fn model_out, symp_spm_bytes_fn on_error,
+                                   void* ctx) {
   try {
     std::unordered_map<std::string, std::string> flags;
     for (size_t i = 0; i < nargs; ++i) flags[keys[i]] = values[i];

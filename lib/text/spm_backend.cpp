@@ -40,7 +40,8 @@ const Plugin& plugin() {
     } else {
       Dl_info info{};
       dladdr(reinterpret_cast<void*>(&new_spm_backend), &info);
-      path = (std::filesystem::path(info.dli_fname ? info.dli_fname : "").parent_path() / "libsymp_spm.so").string();
+      path = (std::filesystem::path(info.dli_fname ? info.dli_fname : "").parent_path() / "libsymp_spm.so")
+                 .string();
     }
     void* handle = dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) throw RuntimeError(std::string("cannot load the SentencePiece plugin: ") + dlerror());
@@ -63,9 +64,15 @@ struct Results {
   std::string error;
 };
 
-void take_bytes(void* ctx, const char* data, size_t size) { static_cast<Results*>(ctx)->bytes.assign(data, size); }
-void take_ints(void* ctx, const int* data, size_t size) { static_cast<Results*>(ctx)->ints.assign(data, data + size); }
-void take_error(void* ctx, const char* data, size_t size) { static_cast<Results*>(ctx)->error.assign(data, size); }
+void take_bytes(void* ctx, const char* data, size_t size) {
+  static_cast<Results*>(ctx)->bytes.assign(data, size);
+}
+void take_ints(void* ctx, const int* data, size_t size) {
+  static_cast<Results*>(ctx)->ints.assign(data, data + size);
+}
+void take_error(void* ctx, const char* data, size_t size) {
+  static_cast<Results*>(ctx)->error.assign(data, size);
+}
 
 class PluginBackend : public SpmBackend {
  public:
@@ -108,7 +115,9 @@ class PluginBackend : public SpmBackend {
 
 }  // namespace
 
-std::unique_ptr<SpmBackend> new_spm_backend() { return std::make_unique<PluginBackend>(); }
+std::unique_ptr<SpmBackend> new_spm_backend() {
+  return std::make_unique<PluginBackend>();
+}
 
 std::string spm_train(const std::vector<std::pair<std::string, std::string>>& args,
                       const std::vector<std::string>& texts, unsigned seed, std::string* model) {
@@ -123,8 +132,8 @@ std::string spm_train(const std::vector<std::pair<std::string, std::string>>& ar
     sizes.push_back(t.size());
   }
   Results r;
-  if (plugin().train(keys.data(), values.data(), keys.size(), pointers.data(), sizes.data(), texts.size(), seed,
-                     take_bytes, take_error, &r) != 0)
+  if (plugin().train(keys.data(), values.data(), keys.size(), pointers.data(), sizes.data(), texts.size(),
+                     seed, take_bytes, take_error, &r) != 0)
     return r.error.empty() ? "training failed" : r.error;
   *model = std::move(r.bytes);
   return "";

@@ -9,11 +9,19 @@
 #include <exception>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace symp::io {
 
 using Json = nlohmann::json;
+
+// Arrays and objects nested deeper than this are refused before parsing: nlohmann's writer, copies and
+// comparisons recurse, and a hostile file of 30,000 '[' would exhaust the stack. Nothing symp reads comes
+// near it (its deepest files nest about ten levels).
+constexpr int kMaxJsonDepth = 512;
+// Whether `text` nests arrays/objects deeper than max_depth (brackets inside strings do not count).
+bool json_too_deep(std::string_view text, int max_depth = kMaxJsonDepth);
 
 Json read_json(const std::string& path);
 void write_json_atomic(const std::string& path, const Json& value, int indent = 2);
