@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -122,6 +123,19 @@ std::vector<float> TensorView::to_f32() const {
 
 std::vector<int64_t> TensorView::to_i64() const {
   std::vector<int64_t> out;
+  if (dtype == DType::F64 || dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16) {
+    // Floating values become integers only when they are whole and in range (a cast of NaN or 1e30 is UB).
+    std::vector<double> values;
+    convert_all(*this, values);
+    out.reserve(values.size());
+    for (const double x : values) {
+      if (!std::isfinite(x) || std::floor(x) != x || std::fabs(x) >= 9223372036854775808.0)
+        throw InputError(fmt::format("{}: tensor '{}' ({}): value {} is not a 64-bit integer", file, name,
+                                     dtype_name(dtype), x));
+      out.push_back(static_cast<int64_t>(x));
+    }
+    return out;
+  }
   convert_all(*this, out);
   return out;
 }

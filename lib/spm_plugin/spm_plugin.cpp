@@ -33,6 +33,19 @@ void report(symp_spm_bytes_fn on_error, void* ctx, const std::string& message) {
   if (on_error) on_error(ctx, message.data(), message.size());
 }
 
+// Runs fn and returns what it returns; anything it throws goes to on_error and the call returns `failed`.
+template <class R, class Fn>
+R guarded(symp_spm_bytes_fn on_error, void* ctx, R failed, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    report(on_error, ctx, e.what());
+  } catch (...) {
+    report(on_error, ctx, "unknown error");
+  }
+  return failed;
+}
+
 const sentencepiece::SentencePieceProcessor& processor(const void* p) {
   return *static_cast<const sentencepiece::SentencePieceProcessor*>(p);
 }
@@ -40,17 +53,13 @@ const sentencepiece::SentencePieceProcessor& processor(const void* p) {
 }  // namespace
 
 SYMP_SPM_EXPORT void* symp_spm_open(const char* model, size_t size, symp_spm_bytes_fn on_error, void* ctx) {
-  try {
+  return guarded<void*>(on_error, ctx, nullptr, [&]() -> void* {
     auto p = std::make_unique<sentencepiece::SentencePieceProcessor>();
     const auto status = p->LoadFromSerializedProto(std::string(model, size));
     if (status.ok()) return p.release();
     report(on_error, ctx, status.ToString());
-  } catch (const std::exception& e) {
-    report(on_error, ctx, e.what());
-  } catch (...) {
-    report(on_error, ctx, "unknown error");
-  }
-  return nullptr;
+    return nullptr;
+  });
 }
 
 SYMP_SPM_EXPORT void symp_spm_close(void* p) {
@@ -62,11 +71,8 @@ SYMP_SPM_EXPORT int symp_spm_piece_size(const void* p) {
 }
 
 SYMP_SPM_EXPORT int symp_spm_piece_to_id(const void* p, const char* piece, size_t size) {
-  try {
-    return processor(p).PieceToId(std::string(piece, size));
-  } catch (...) {
-    return processor(p).unk_id();
-  }
+  return guarded(nullptr, nullptr, processor(p).unk_id(),
+                 [&] { return processor(p).PieceToId(std::string(piece, size)); });
 }
 
 SYMP_SPM_EXPORT int symp_spm_unk_id(const void* p) {
@@ -75,37 +81,27 @@ SYMP_SPM_EXPORT int symp_spm_unk_id(const void* p) {
 
 SYMP_SPM_EXPORT int symp_spm_encode(const void* p, const char* text, size_t size, symp_spm_ints_fn out,
                                     symp_spm_bytes_fn on_error, void* ctx) {
-  try {
+  return guarded(on_error, ctx, -1, [&] {
     const std::vector<int> ids = processor(p).EncodeAsIds(std::string(text, size));
     out(ctx, ids.data(), ids.size());
     return 0;
-  } catch (const std::exception& e) {
-    report(on_error, ctx, e.what());
-  } catch (...) {
-    report(on_error, ctx, "unknown error");
-  }
-  return -1;
+  });
 }
 
 SYMP_SPM_EXPORT int symp_spm_decode(const void* p, const int* ids, size_t n, symp_spm_bytes_fn out,
                                     symp_spm_bytes_fn on_error, void* ctx) {
-  try {
+  return guarded(on_error, ctx, -1, [&] {
     const std::string text = processor(p).DecodeIds(std::vector<int>(ids, ids + n));
     out(ctx, text.data(), text.size());
     return 0;
-  } catch (const std::exception& e) {
-    report(on_error, ctx, e.what());
-  } catch (...) {
-    report(on_error, ctx, "unknown error");
-  }
-  return -1;
+  });
 }
 
 SYMP_SPM_EXPORT int symp_spm_train(const char* const* keys, const char* const* values, size_t nargs,
                                    const char* const* texts, const size_t* sizes, size_t ntexts,
                                    unsigned seed, symp_spm_bytes_fn model_out, symp_spm_bytes_fn on_error,
                                    void* ctx) {
-  try {
+  return guarded(on_error, ctx, -1, [&] {
     std::unordered_map<std::string, std::string> flags;
     for (size_t i = 0; i < nargs; ++i) flags[keys[i]] = values[i];
     std::vector<std::string> sentences;
@@ -121,10 +117,5 @@ SYMP_SPM_EXPORT int symp_spm_train(const char* const* keys, const char* const* v
     }
     model_out(ctx, model.data(), model.size());
     return 0;
-  } catch (const std::exception& e) {
-    report(on_error, ctx, e.what());
-  } catch (...) {
-    report(on_error, ctx, "unknown error");
-  }
-  return -1;
+  });
 }

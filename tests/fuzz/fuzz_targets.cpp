@@ -96,6 +96,7 @@ void run_safetensors(const uint8_t* data, size_t size) {
       const io::TensorView& t = file.get(name);
       FUZZ_CHECK(t.nbytes == static_cast<size_t>(t.numel()) * io::dtype_size(t.dtype));
       FUZZ_CHECK(t.to_f32().size() == static_cast<size_t>(t.numel()));
+      expect_success_or_error([&] { FUZZ_CHECK(t.to_i64().size() == static_cast<size_t>(t.numel())); });
     }
   });
 }

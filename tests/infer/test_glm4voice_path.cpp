@@ -395,8 +395,14 @@ TEST_CASE("glm4voice path: bad bundles fail with one line naming the file and th
     for (const char* f : {"query_audio", "response_audio"}) m[f] = b.corpus + "/" + m[f].get<std::string>();
   manifest[3]["response_audio"] = corpus + "/gone.wav";
   io::write_jsonl_atomic(corpus + "/manifest.jsonl", manifest);
-  r = test::run_symp("tokenize encode --codec glm4voice --corpus " + corpus + " --speech-tokenizer " +
-                     b.tokenizer + " --text-tokenizer " + b.glm + " --out " + dir.file("e4"));
+  const std::string encode = "tokenize encode --codec glm4voice --corpus " + corpus + " --speech-tokenizer " +
+                             b.tokenizer + " --text-tokenizer " + b.glm + " --out " + dir.file("e4");
+  // Absolute paths into another folder: refused unless the user lets them through.
+  r = test::run_symp(encode);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("manifest.jsonl:1") && Catch::Contains("field 'query_audio'") &&
+                        Catch::Contains("leaves the folder") && Catch::Contains("--allow-outside-paths"));
+  r = test::run_symp("--allow-outside-paths " + encode);
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("manifest.jsonl:4") && Catch::Contains("gone.wav") &&
                         Catch::Contains("no such file"));
