@@ -47,7 +47,7 @@ void ensure_dir(const fs::path& dir) {
   if (ec) throw RuntimeError(dir.string() + ": cannot create folder (" + ec.message() + ")");
 }
 
-void write_file_atomic(const fs::path& path, const std::string& content) {
+void write_file_atomic(const fs::path& path, const std::string& content, bool durable) {
   AtomicFile file(path);
   {
     std::ofstream out(file.temp_path(), std::ios::binary);
@@ -56,7 +56,7 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
     out.flush();
     if (!out) throw RuntimeError(path.string() + ": write failed (" + std::strerror(errno) + ")");
   }
-  file.commit();
+  file.commit(durable);
 }
 
 AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
@@ -71,16 +71,16 @@ AtomicFile::~AtomicFile() {
   }
 }
 
-void AtomicFile::commit() {
+void AtomicFile::commit(bool durable) {
   if (committed_) return;
-  fsync_path(temp_);
+  if (durable) fsync_path(temp_);
   std::error_code ec;
   fs::rename(temp_, target_, ec);
   if (ec)
     throw RuntimeError(target_.string() + ": cannot move the finished file into place (" + ec.message() +
                        ")");
   committed_ = true;
-  fsync_path(target_.parent_path().empty() ? fs::path(".") : target_.parent_path());
+  if (durable) fsync_path(target_.parent_path().empty() ? fs::path(".") : target_.parent_path());
 }
 
 fs::path data_path(const std::string& relative) {

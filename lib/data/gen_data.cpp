@@ -6,11 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -44,10 +41,11 @@ std::string response_audio_rel(const PlannedRecord& r) {
   return "audio/responses/" + r.id + ".wav";
 }
 
-// Writes 16-bit PCM WAV under a temporary name and renames it into place: a killed process leaves
-// either the complete file or a .tmp.* leftover, never a truncated WAV. Without `durable` there is no
-// fsync (io::write_wav syncs every file, which costs ~25 ms each here: 15 minutes for 36,000 files);
-// a SIGKILL cannot lose data the kernel already holds, only a power cut can.
+// Writes 16-bit PCM WAV under a temporary name and renames it into place (write_file_atomic): a killed
+// process leaves either the complete file or a .tmp.* leftover, never a truncated WAV; a failed write
+// leaves neither. Without `durable` there is no fsync (io::write_wav syncs every file, which costs ~25 ms
+// each here: 15 minutes for 36,000 files); a SIGKILL cannot lose data the kernel already holds, only a
+// power cut can.
 void write_audio(const std::string& path, const io::Audio& audio, bool durable) {
   if (durable) {
     io::write_wav(path, audio);
@@ -80,23 +78,7 @@ void write_audio(const std::string& path, const io::Audio& audio, bool durable) 
     const float c = std::isfinite(x) ? std::clamp(x, -1.0f, 1.0f) : 0.0f;
     u16(static_cast<uint16_t>(static_cast<int16_t>(std::lround(c * 32767.0f))));
   }
-  const fs::path target(path);
-  const fs::path temp =
-      target.parent_path() / (".tmp." + target.filename().string() + "." + std::to_string(::getpid()));
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      const std::string why = std::strerror(errno);
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-      throw RuntimeError(path + ": cannot write audio (" + why + ")");
-    }
-  }
-  std::error_code ec;
-  fs::rename(temp, target, ec);
-  if (ec) throw RuntimeError(path + ": cannot move the finished audio into place (" + ec.message() + ")");
+  write_file_atomic(path, bytes, /*durable=*/false);
 }
 
 }  // namespace

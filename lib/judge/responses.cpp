@@ -29,8 +29,8 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
   std::vector<Response> out;
   for (const auto& spec : specs) {
     auto source = ResponseSource::parse(spec);
-    fs::path base = fs::absolute(source.path).parent_path();
-    std::string folder_name = base.filename().string();
+    const std::string file = fs::absolute(source.path).string();  // audio paths resolve against its folder
+    std::string folder_name = fs::path(file).parent_path().filename().string();
     records::for_each_response_record(source.path, [&](const records::ResponseRecord& r, size_t line) {
       Response x;
       x.where = source.path + ":" + std::to_string(line);
@@ -38,8 +38,7 @@ std::vector<Response> read_responses(const std::vector<std::string>& specs, Sett
       x.system = !source.system.empty() ? source.system : r.system;
       if (x.system.empty()) x.system = folder_name;
       if (!r.response_audio.empty())
-        x.audio = records::resolve_audio((base / fs::path(source.path).filename()).string(), r.response_audio,
-                                         x.where + ": the reply's audio");
+        x.audio = records::resolve_audio(file, r.response_audio, x.where + ": the reply's audio");
       const std::string setting = !r.setting.empty() ? r.setting : r.split;
       x.setting = setting.empty() ? default_setting : parse_setting(setting, x.where + ": field 'setting'");
       // The Emotional setting judges against the emotion in the user's voice (infer's query_emotion),

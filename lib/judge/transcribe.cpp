@@ -51,8 +51,9 @@ void TranscribeOptions::validate() const {
 TranscribeSummary run_transcribe(const TranscribeOptions& o) {
   o.validate();
   const auto key = io::api_key_from(o.api_key, o.api_key_env);
-  const fs::path base = fs::absolute(o.responses).parent_path();
-  const bool same_folder = fs::absolute(o.out).parent_path().lexically_normal() == base.lexically_normal();
+  const fs::path file = fs::absolute(o.responses);  // audio paths resolve against its folder
+  const bool same_folder =
+      fs::absolute(o.out).parent_path().lexically_normal() == file.parent_path().lexically_normal();
   const std::string cache_path = o.cache_path.empty() ? o.out + ".cache.jsonl" : o.cache_path;
   std::map<std::string, std::string> cache;
   if (fs::exists(cache_path)) {
@@ -81,8 +82,8 @@ TranscribeSummary run_transcribe(const TranscribeOptions& o) {
       bar.advance();
       continue;
     }
-    const fs::path path = records::resolve_audio((base / fs::path(o.responses).filename()).string(), audio,
-                                                 where + ": field '" + audio_field + "'");
+    const fs::path path =
+        records::resolve_audio(file.string(), audio, where + ": field '" + audio_field + "'");
     // Relative paths are relative to the input's folder: written elsewhere, the record names the file
     // absolutely so that the judge still finds it.
     if (!same_folder) r[audio_field] = fs::absolute(path).lexically_normal().string();

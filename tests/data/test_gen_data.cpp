@@ -167,4 +167,3 @@ TEST_CASE("data: gen-data options are validated with the field named", "[data]")
   o.emotions = {"happy", "elated"};
   CHECK_THROWS_WITH(o.validate(), Catch::Contains("'elated'"));
 }
-

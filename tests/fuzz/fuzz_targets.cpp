@@ -29,16 +29,6 @@ namespace symp::fuzz {
 namespace fs = std::filesystem;
 namespace {
 
-// A property the reader promised does not hold: abort with the reason on stderr, which libFuzzer reports as
-// a crash and the replay test as a failed test.
-#define FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "fuzz: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                        \
-    }                                                                                      \
-  } while (0)
-
 // A private folder for the files a target writes, in memory when /dev/shm is there; reused per process.
 const fs::path& scratch() {
   static const fs::path dir = [] {
@@ -50,13 +40,17 @@ const fs::path& scratch() {
   return dir;
 }
 
-std::string write_file(const std::string& name, const std::string& bytes) {
+}  // namespace
+
+std::string write_input_file(const std::string& name, const std::string& bytes) {
   const fs::path p = scratch() / name;
   fs::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return p.string();
 }
+
+namespace {
 
 // The input split at kFileSeparator into at most `n` parts (the last part keeps any further separators).
 std::vector<std::string> split_files(const uint8_t* data, size_t size, size_t n) {
@@ -89,7 +83,7 @@ void expect_success_or_error(Fn&& fn) {
 }
 
 void run_safetensors(const uint8_t* data, size_t size) {
-  const std::string path = write_file("model.safetensors", as_string(data, size));
+  const std::string path = write_input_file("model.safetensors", as_string(data, size));
   expect_success_or_error([&] {
     const auto file = io::SafetensorsFile::open(path);
     for (const auto& name : file.names()) {
@@ -106,9 +100,9 @@ void run_safetensors_index(const uint8_t* data, size_t size) {
   const auto parts = split_files(data, size, 3);
   const fs::path dir = scratch() / "sharded";
   fs::remove_all(dir);
-  write_file("sharded/model.safetensors.index.json", parts[0]);
-  write_file("sharded/a.safetensors", parts[1]);
-  write_file("sharded/b.safetensors", parts[2]);
+  write_input_file("sharded/model.safetensors.index.json", parts[0]);
+  write_input_file("sharded/a.safetensors", parts[1]);
+  write_input_file("sharded/b.safetensors", parts[2]);
   expect_success_or_error([&] {
     const auto model = io::SafetensorsModel::open(dir.string());
     for (const auto& name : model.names()) FUZZ_CHECK(model.contains(name) && model.get(name).name == name);
@@ -128,8 +122,8 @@ void run_toml(const uint8_t* data, size_t size) {
 void run_glm_tokenizer(const uint8_t* data, size_t size) {
   const auto parts = split_files(data, size, 2);
   const fs::path dir = scratch() / "glm";
-  write_file("glm/tokenizer.model", parts[0]);
-  write_file("glm/tokenizer_config.json", parts[1]);
+  write_input_file("glm/tokenizer.model", parts[0]);
+  write_input_file("glm/tokenizer_config.json", parts[1]);
   expect_success_or_error([&] {
     const auto tok = text::GlmTokenizer::load(dir.string());
     for (const std::string text :
@@ -147,7 +141,7 @@ void run_glm_tokenizer(const uint8_t* data, size_t size) {
 // vocab.txt, then a text to tokenize with it.
 void run_wordpiece(const uint8_t* data, size_t size) {
   const auto parts = split_files(data, size, 2);
-  const std::string vocab = write_file("wordpiece/vocab.txt", parts[0]);
+  const std::string vocab = write_input_file("wordpiece/vocab.txt", parts[0]);
   expect_success_or_error([&] {
     const auto tok = text::WordPieceTokenizer::load(vocab);
     const auto ids = tok.encode(parts[1]);
@@ -160,8 +154,8 @@ void run_wordpiece(const uint8_t* data, size_t size) {
 void run_spm_tokenizer(const uint8_t* data, size_t size) {
   const auto parts = split_files(data, size, 2);
   const fs::path dir = scratch() / "spm";
-  write_file(std::string("spm/") + text::SpmTokenizer::kConfigFile, parts[0]);
-  write_file(std::string("spm/") + text::SpmTokenizer::kModelFile, parts[1]);
+  write_input_file(std::string("spm/") + text::SpmTokenizer::kConfigFile, parts[0]);
+  write_input_file(std::string("spm/") + text::SpmTokenizer::kModelFile, parts[1]);
   expect_success_or_error([&] {
     const auto tok = text::SpmTokenizer::load(dir.string());
     const auto ids = tok.encode("<|user|>\n<|audio_3|>hello there, friend");
@@ -173,7 +167,7 @@ void run_spm_tokenizer(const uint8_t* data, size_t size) {
 // One JSONL file read as a manifest, as encoded records and as replies; a record that parses writes
 // back to JSON that parses to the same JSON.
 void run_records(const uint8_t* data, size_t size) {
-  const std::string path = write_file("records.jsonl", as_string(data, size));
+  const std::string path = write_input_file("records.jsonl", as_string(data, size));
   expect_success_or_error([&] {
     records::for_each_manifest_record(path, [](const records::ManifestRecord& r, size_t) {
       const io::Json j = records::to_json(r);
@@ -199,13 +193,13 @@ void run_records(const uint8_t* data, size_t size) {
 }
 
 void run_features_csv(const uint8_t* data, size_t size) {
-  const std::string path = write_file("features.csv", as_string(data, size));
+  const std::string path = write_input_file("features.csv", as_string(data, size));
   expect_success_or_error([&] { (void)records::read_features_csv(path); });
 }
 
 // Any audio file libsndfile reads (WAV, FLAC, ...), as is and resampled to 16 kHz.
 void run_audio(const uint8_t* data, size_t size) {
-  const std::string path = write_file("audio.wav", as_string(data, size));
+  const std::string path = write_input_file("audio.wav", as_string(data, size));
   expect_success_or_error([&] {
     const io::Audio a = io::read_audio(path);
     FUZZ_CHECK(a.sample_rate > 0);

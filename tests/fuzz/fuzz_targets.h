@@ -6,6 +6,8 @@
 // regression input (test_fuzz_replay.cpp).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,20 @@ const std::vector<Target>& targets();
 const std::vector<Target>& torch_targets();
 // A target of `all` by name; std::invalid_argument for an unknown name.
 const Target& target(const std::string& name, const std::vector<Target>& all = targets());
+
+// A property the reader promised does not hold: abort with the reason on stderr, which libFuzzer reports as
+// a crash and the replay test as a failed test.
+#define FUZZ_CHECK(cond)                                                                   \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      std::fprintf(stderr, "fuzz: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                        \
+    }                                                                                      \
+  } while (0)
+
+// Writes `bytes` as the file `name` (a relative path) in the process's private scratch folder (in memory
+// when /dev/shm is there) and returns its path; the readers under test open it from there.
+std::string write_input_file(const std::string& name, const std::string& bytes);
 
 // Inputs that stand for several files are split at this line; the part before the first separator is the
 // first file, and so on.

@@ -10,6 +10,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -61,6 +63,31 @@ inline std::string read_text(const fs::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Every file under `dir` (relative path -> bytes), except those `skip` names.
+inline std::map<std::string, std::string> files_under(
+    const fs::path& dir, const std::function<bool(const std::string&)>& skip = {}) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = fs::relative(e.path(), dir).string();
+    if (!skip || !skip(rel)) files[rel] = read_text(e.path());
+  }
+  return files;
+}
+
+// Reply records by key ("system|input|condition"); each key once.
+inline std::map<std::string, io::Json> by_key(const std::vector<io::Json>& records) {
+  std::map<std::string, io::Json> m;
+  for (const auto& r : records) CHECK(m.emplace(r.at("key").get<std::string>(), r).second);
+  return m;
+}
+
+// A reply record without the fields that measure time, which differ between identical runs.
+inline io::Json without_timing(io::Json r) {
+  for (const char* k : {"generation_seconds", "decode_seconds", "tokens_per_second"}) r.erase(k);
+  return r;
 }
 
 inline void build_tiny_pipeline(const TinyPipeline& p) {

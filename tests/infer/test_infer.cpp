@@ -24,9 +24,11 @@ namespace fs = std::filesystem;
 using symp::io::Json;
 using symp::test::RunResult;
 using symp::test::ScratchDir;
+using symp::test::infer::by_key;
 using symp::test::infer::read_text;
 using symp::test::infer::symp_ok;
 using symp::test::infer::tiny_pipeline;
+using symp::test::infer::without_timing;
 
 // `symp --seed SEED infer` on the tiny pipeline with sampling that mostly yields audio codes.
 std::string infer_args(const std::string& args, int seed = 42, int max_new_tokens = 4) {
@@ -52,19 +54,6 @@ std::string lora_systems() {
 
 std::vector<Json> responses(const fs::path& out) {
   return symp::io::read_jsonl((out / "responses.jsonl").string());
-}
-
-// Records by key ("system|input|condition"); each key once.
-std::map<std::string, Json> by_key(const std::vector<Json>& records) {
-  std::map<std::string, Json> m;
-  for (const auto& r : records) CHECK(m.emplace(r.at("key").get<std::string>(), r).second);
-  return m;
-}
-
-// A record without the fields that measure time, which differ between identical runs.
-Json without_timing(Json r) {
-  for (const char* k : {"generation_seconds", "decode_seconds", "tokens_per_second"}) r.erase(k);
-  return r;
 }
 
 const symp::affect::AnchorSet& anchors() {

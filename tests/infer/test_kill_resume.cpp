@@ -23,23 +23,14 @@ using Json = nlohmann::json;
 using symp::test::complete_lines;
 using symp::test::kill_when;
 using symp::test::ScratchDir;
+using symp::test::infer::by_key;
+using symp::test::infer::files_under;
 using symp::test::infer::read_text;
 using symp::test::infer::symp_ok;
 using symp::test::infer::tiny_pipeline;
+using symp::test::infer::without_timing;
 
 namespace {
-
-// Every file under `dir` (relative path -> bytes), except those `skip` names.
-std::map<std::string, std::string> tree(const fs::path& dir,
-                                        const std::function<bool(const std::string&)>& skip) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    const std::string rel = fs::relative(e.path(), dir).string();
-    if (!skip(rel)) files[rel] = read_text(e.path());
-  }
-  return files;
-}
 
 // JSONL lines with the named fields removed (timings differ between identical runs).
 std::vector<Json> lines_without(const fs::path& file, std::initializer_list<const char*> fields) {
@@ -84,7 +75,8 @@ TEST_CASE("kill: gen-data killed with SIGKILL at random points resumes to the un
   const auto skip = [](const std::string& rel) {
     return rel == "symp-config.toml" || rel == "durations.png";
   };
-  const auto whole = tree(dir.path() / "whole", skip), killed = tree(dir.path() / "killed", skip);
+  const auto whole = files_under(dir.path() / "whole", skip),
+             killed = files_under(dir.path() / "killed", skip);
   CHECK(whole.size() == killed.size());
   for (const auto& [rel, bytes] : whole) {
     INFO(rel);
@@ -116,20 +108,13 @@ TEST_CASE("kill: infer killed with SIGKILL at random points resumes to the unint
   symp_ok(args("killed"));
   CHECK(symp::io::read_json(dir.file("killed/summary.json")).at("skipped_existing").get<size_t>() > 0);
   // Each reply once, equal to the uninterrupted run's, field for field (timings aside) and WAV for WAV.
-  const std::initializer_list<const char*> timing = {"generation_seconds", "decode_seconds",
-                                                     "tokens_per_second"};
-  auto by_key = [](const std::vector<Json>& records) {
-    std::map<std::string, Json> m;
-    for (const auto& r : records) CHECK(m.emplace(r.at("key").get<std::string>(), r).second);
-    return m;
-  };
-  const auto whole = by_key(lines_without(dir.path() / "whole/responses.jsonl", timing));
-  const auto killed = by_key(lines_without(dir.path() / "killed/responses.jsonl", timing));
+  const auto whole = by_key(symp::io::read_jsonl(dir.file("whole/responses.jsonl")));
+  const auto killed = by_key(symp::io::read_jsonl(dir.file("killed/responses.jsonl")));
   REQUIRE(killed.size() == total);
   size_t wavs = 0;
   for (const auto& [key, record] : whole) {
     INFO(key);
-    CHECK(killed.at(key) == record);
+    CHECK(without_timing(killed.at(key)) == without_timing(record));
     if (record.at("response_audio").is_string()) {
       const std::string rel = record.at("response_audio").get<std::string>();
       CHECK(read_text(dir.path() / "killed" / rel) == read_text(dir.path() / "whole" / rel));
@@ -140,7 +125,8 @@ TEST_CASE("kill: infer killed with SIGKILL at random points resumes to the unint
   const auto is_reply_file = [](const std::string& rel) {
     return rel.size() > 4 && rel.substr(rel.size() - 4) == ".wav";
   };
-  CHECK(tree(dir.path() / "killed", [&](const std::string& r) { return !is_reply_file(r); }).size() == wavs);
+  CHECK(files_under(dir.path() / "killed", [&](const std::string& r) { return !is_reply_file(r); }).size() ==
+        wavs);
 }
 
 TEST_CASE("kill: train-lora killed with SIGKILL at random steps resumes bit for bit", "[kill]") {

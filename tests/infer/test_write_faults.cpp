@@ -16,18 +16,11 @@ namespace fs = std::filesystem;
 using symp::test::run_symp;
 using symp::test::RunResult;
 using symp::test::ScratchDir;
-using symp::test::infer::read_text;
+using symp::test::infer::files_under;
 using symp::test::infer::symp_ok;
 using symp::test::infer::tiny_pipeline;
 
 namespace {
-
-std::map<std::string, std::string> snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = read_text(e.path());
-  return files;
-}
 
 // `symp args` with every file it writes capped at `kib` KiB.
 RunResult symp_with_file_cap(const std::string& args, int kib) {
@@ -54,7 +47,7 @@ void check_failed_cleanly(const RunResult& r, const fs::path& out,
   WARN(errors.front());  // the line a user sees
   CHECK(lines.back() == errors.front());
   CHECK_THAT(errors.front(), Catch::Contains(out.string()));
-  const auto after = snapshot(out);
+  const auto after = files_under(out);
   for (const auto& [rel, bytes] : before) {
     INFO(rel);
     REQUIRE(after.count(rel) == 1);
@@ -88,7 +81,7 @@ TEST_CASE("faults: each writer on a full disk fails with one clear line and keep
     const std::string args = "--seed 3 tokenize encode --corpus " + p.corpus + " --model " + p.tokenizer +
                              " --out " + (d / "enc").string();
     symp_ok(args);
-    const auto before = snapshot(d / "enc");
+    const auto before = files_under(d / "enc");
     fs::remove(d / "enc" / "encoded_train.jsonl");
     auto kept = before;
     kept.erase("encoded_train.jsonl");
@@ -100,7 +93,7 @@ TEST_CASE("faults: each writer on a full disk fails with one clear line and keep
         (p.dir / "enc/encoded_train.jsonl").string() + " --out " + (d / "lora").string() +
         " --batch-size 2 --grad-accum 1 --warmup-steps 0 --save-every 1 --keep 0 --max-steps 4";
     symp_ok(args + " --stop-after 2");
-    auto before = snapshot(d / "lora");
+    auto before = files_under(d / "lora");
     // The resumed run saves its own effective configuration (no --stop-after) before it trains; the cap
     // (4 KiB) lets that small file through and stops the first checkpoint (its state is ~50 KiB).
     before.erase("symp-config.toml");
@@ -111,7 +104,7 @@ TEST_CASE("faults: each writer on a full disk fails with one clear line and keep
                              " --temperature 1 --top-p 1 --max-new-tokens 24 --audio " + p.queries[0] +
                              " --out " + (d / "replies").string() + " --emotion ";
     symp_ok(args + "happy");
-    auto before = snapshot(d / "replies");
+    auto before = files_under(d / "replies");
     before.erase("symp-config.toml");  // the new run's own (--emotion sad) replaces it, as it should
     // 4 KiB: the configuration (1.5 KiB) is saved, the reply's WAV (~50 KiB) is not.
     check_failed_cleanly(symp_with_file_cap(args + "sad", 4), d / "replies", before);
@@ -120,7 +113,7 @@ TEST_CASE("faults: each writer on a full disk fails with one clear line and keep
     const std::string args = "eval-prosody --manifest " + p.corpus + "/manifest.jsonl --no-plots --out " +
                              (d / "prosody").string();
     symp_ok(args);
-    const auto before = snapshot(d / "prosody");
+    const auto before = files_under(d / "prosody");
     // 4 KiB: the configuration is saved, features.csv (~11 KiB) is not.
     check_failed_cleanly(symp_with_file_cap(args, 4), d / "prosody", before);
   }
@@ -132,7 +125,7 @@ TEST_CASE("faults: each writer on a full disk fails with one clear line and keep
         "/fixtures/bert --general-bertscore-layer 2 --out " +
         (d / "judge").string();
     symp_ok(args);
-    const auto before = snapshot(d / "judge");
+    const auto before = files_under(d / "judge");
     // Every file of a judge run without an audio judge is under 2 KiB: 1 KiB stops the first.
     check_failed_cleanly(symp_with_file_cap(args, 1), d / "judge", before);
   }

@@ -11,8 +11,10 @@ namespace fs = std::filesystem;
 
 // Reads a whole file; InputError naming the path when it cannot.
 std::string read_text_file(const fs::path& path);
-// Writes `content` to `path` atomically (temporary file + fsync + rename); creates parent folders.
-void write_file_atomic(const fs::path& path, const std::string& content);
+// Writes `content` to `path` atomically (temporary file + fsync + rename); creates parent folders. Without
+// `durable` there is no fsync: a killed process still leaves the old file or the whole new one (the kernel
+// holds what was written), only a power cut can lose it.
+void write_file_atomic(const fs::path& path, const std::string& content, bool durable = true);
 // Creates a folder and its parents; RuntimeError naming it when that fails.
 void ensure_dir(const fs::path& dir);
 
@@ -26,7 +28,8 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
   const fs::path& temp_path() const { return temp_; }
   const fs::path& target() const { return target_; }
-  void commit();
+  // Renames the temporary into place; `durable` fsyncs the file before and its folder after.
+  void commit(bool durable = true);
 
  private:
   fs::path target_, temp_;
