@@ -7,14 +7,15 @@
 # (10 s per input) or an input over 2 GiB of memory is written to build-fuzz/crashes/TARGET/ and fails the
 # run: copy it to tests/fuzz/regressions/TARGET/ once fixed, and the ordinary tests replay it from then on.
 # FUZZ_JOBS targets run side by side (default: the number of cores); FUZZ_SEED fixes libFuzzer's seed;
-# FUZZ_BUILD_DIR moves build-fuzz/. The table at the end (executions, coverage, findings) is also appended
-# to build-fuzz/fuzz-runs.tsv.
+# FUZZ_RUNS stops a target after that many executions even before SECONDS; FUZZ_BUILD_DIR moves
+# build-fuzz/. The table at the end (executions, CPU seconds, coverage, findings) is also appended to
+# build-fuzz/fuzz-runs.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   echo "fuzz.sh: needs clang and libFuzzer (Debian: clang libclang-rt-14-dev; scripts/install-deps.sh installs them)" >&2
@@ -48,24 +49,31 @@ run_one() {
   local dict=()
   [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   # The repository's seeds are read, never written: new inputs go to the working corpus (listed first).
-  local seed=()
+  local seed=() runs=()
   [ -n "${FUZZ_SEED:-}" ] && seed=(-seed="$FUZZ_SEED")
-  "$build/fuzz_$t" "$corpus" "tests/fuzz/corpus/$t" "${dict[@]}" "${seed[@]}" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1
+  [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
+  # The CPU seconds it got (user + system) go to logs/TARGET.cpu for the table.
+  local rc=0 timer=()
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -o "$build/logs/$t.cpu" -f '%U %S')
+  "${timer[@]}" \
+    "$build/fuzz_$t" "$corpus" "tests/fuzz/corpus/$t" "${dict[@]}" "${seed[@]}" "${runs[@]}" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -artifact_prefix="$crashes/" >"$log" 2>&1 || rc=$?
+  return $rc
 }
 
-pids=()
 status=0
 jobs=${FUZZ_JOBS:-$(nproc)}
+running() { jobs -rp | wc -l; }
 for t in "${targets[@]}"; do
+  # A slot frees as soon as any target ends (targets that reach FUZZ_RUNS end early).
+  while (($(running) >= jobs)); do wait -n || status=1; done
   echo "fuzz.sh: $t for ${seconds}s" >&2
   run_one "$t" &
-  pids+=($!)
-  if ((${#pids[@]} >= jobs)); then wait "${pids[0]}" || status=1; pids=("${pids[@]:1}"); fi
 done
-for p in "${pids[@]}"; do wait "$p" || status=1; done
+while (($(running) > 0)); do wait -n || status=1; done
 
-printf '%-18s %12s %8s %8s %9s %s\n' target executions exec/s cov corpus findings
+printf '%-18s %12s %8s %8s %8s %9s %s\n' target executions exec/s cpu_s cov corpus findings
 for t in "${targets[@]}"; do
   log="$build/logs/$t.log"
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -73,9 +81,10 @@ for t in "${targets[@]}"; do
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corp=$(find "$build/corpus/$t" -type f | wc -l)
   found=$(find "$build/crashes/$t" -type f | wc -l)
-  printf '%-18s %12s %8s %8s %9s %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$corp" "$found"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${execs:-}" "${cov:-}" "$corp" \
-    "$found" >>"$build/fuzz-runs.tsv"
+  cpu=$(awk '/^[0-9.]+ [0-9.]+$/ {printf "%.0f", $1 + $2}' "$build/logs/$t.cpu" 2>/dev/null || true)
+  printf '%-18s %12s %8s %8s %8s %9s %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cpu:-?}" "${cov:-?}" "$corp" "$found"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${execs:-}" "${cov:-}" "$corp" \
+    "$found" "${cpu:-}" >>"$build/fuzz-runs.tsv"
   if ((found > 0)); then
     status=1
     echo "fuzz.sh: $t found $found input(s) in $build/crashes/$t/ (log: $log):" >&2

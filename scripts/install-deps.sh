@@ -18,6 +18,7 @@ pkgs=(
   libplplot-dev plplot-driver-cairo # PNG plots
   praat alsa-utils                  # accuracy references for eval-prosody tests
   clang libclang-rt-14-dev llvm     # libFuzzer targets under ASan + UBSan (scripts/fuzz.sh), symbolized stacks
+  time                              # CPU seconds per fuzz target (scripts/fuzz.sh)
 )
 
 missing=()
