@@ -23,6 +23,8 @@ if(SYMP_FUZZ)
 endif()
 find_package(CLI11 REQUIRED)
 find_package(Torch REQUIRED)
+# symp serve's HTTP/1.1 and WebSocket framing (Boost.Beast, header-only; Debian: libboost1.74-dev).
+find_package(Boost 1.74 REQUIRED)
 
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)

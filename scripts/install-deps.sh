@@ -14,6 +14,7 @@ pkgs=(
   libespeak-ng-dev espeak-ng        # embedded TTS backend
   libcurl4-openssl-dev              # OpenAI-compatible HTTP clients
   libcpp-httplib-dev                # loopback HTTP servers in tests
+  libboost1.74-dev                  # symp serve: HTTP and WebSocket (Boost.Beast, header-only)
   libpcre2-dev                      # GLM-4 pre-tokenisation regex
   libplplot-dev plplot-driver-cairo # PNG plots
   praat alsa-utils                  # accuracy references for eval-prosody tests

@@ -1,16 +1,14 @@
 #include "symp/infer/infer.h"
 
+#include "symp/infer/engine.h"
+
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
 
-#include "model_io.h"
-#include "stop_tokens.h"
-#include "symp/codec/codec.h"
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
 #include "symp/core/log.h"
@@ -18,24 +16,14 @@
 #include "symp/core/rng.h"
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
-#include "symp/nn/glm.h"
 #include "symp/records/manifest.h"
 #include "symp/records/response.h"
-#include "symp/text/glm_tokenizer.h"
-#include "symp/text/sentencepiece.h"
 #include "symp/text/sequence.h"
-#include "symp/text/utf8.h"
 
 namespace symp::infer {
 namespace {
 
 using io::Json;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 struct Input {
   std::string id;          // query id (manifest) or file stem
   std::string audio_path;  // absolute or relative to the working folder
@@ -50,10 +38,6 @@ struct Target {
   std::string name;                  // for file names and the `condition` field
   std::string emotion;               // target anchor when the condition names one
   std::string modality;              // sensing experiment: the cue's modality ("" = not a cue reply)
-};
-
-struct System : SystemSpec {
-  text::PromptStyle style = text::PromptStyle::Sympatheia;
 };
 
 std::string sanitize(const std::string& s) {
@@ -200,45 +184,6 @@ std::map<std::string, std::vector<Target>> collect_cue_targets(const std::string
   return out;
 }
 
-std::vector<System> collect_systems(const InferOptions& o) {
-  std::vector<System> systems;
-  const auto style = text::parse_prompt_style(o.prompt_style);
-  for (const auto& spec : parse_systems(o.include_base, o.base_name, o.adapters))
-    systems.push_back({spec, style});
-  for (const auto& spec : o.styles) {
-    const auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError("--style: expected NAME=STYLE, got '" + spec + "'");
-    const std::string name = spec.substr(0, eq);
-    auto it = std::find_if(systems.begin(), systems.end(), [&](const System& s) { return s.name == name; });
-    if (it == systems.end()) throw UsageError("--style: no system named '" + name + "'");
-    it->style =
-        with_context("--style " + spec, [&] { return text::parse_prompt_style(spec.substr(eq + 1)); });
-  }
-  return systems;
-}
-
-// Samples one id from logits [V] (float32, on the model's device): temperature, then the smallest set of
-// ids whose probability reaches top_p, then a draw from the seeded generator. Everything stays on the
-// device; only the chosen id comes back to the host.
-int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng& rng) {
-  if (s.temperature <= 0) return logits.argmax().item<int64_t>();
-  const auto probs = torch::softmax(logits.to(torch::kFloat64) / s.temperature, 0);
-  const auto sorted = probs.sort(0, /*descending=*/true);
-  const auto& p = std::get<0>(sorted);
-  const auto& idx = std::get<1>(sorted);
-  const auto cum = p.cumsum(0);
-  // keep = 1 + number of ids before the mass reaches top_p (at least one id)
-  const auto keep = (cum < s.top_p).sum().clamp_max(p.numel() - 1) + 1;
-  const auto mass = cum.index_select(0, (keep - 1).view({1}));
-  const auto u = mass * rng.uniform();
-  const auto positions =
-      torch::arange(p.numel(), torch::TensorOptions().dtype(torch::kInt64).device(p.device()));
-  // first kept position whose cumulative mass exceeds u
-  const auto chosen = ((cum <= u) & (positions < keep)).sum().clamp_max(keep - 1);
-  return idx.index_select(0, chosen.view({1})).item<int64_t>();
-}
-
 // Replies of an earlier run in `responses_path` that are finished: their WAV is on disk, or they held no
 // audio (response_audio null). The file is rewritten with those records only, one per key (the last), so
 // a reply redone now (its WAV was deleted) does not leave a stale line for eval-prosody and the judge.
@@ -305,8 +250,6 @@ void InferOptions::validate() const {
 
 InferSummary run_infer(const InferOptions& o) {
   o.validate();
-  const auto device = parse_device(o.device);
-  const auto dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
   const auto inputs = collect_inputs(o);
   const auto targets = o.cues.empty() ? collect_targets(o) : std::vector<Target>{};
   const auto cue_targets =
@@ -320,30 +263,25 @@ InferSummary run_infer(const InferOptions& o) {
   size_t replies_planned = 0;
   for (const auto& in : inputs) replies_planned += targets_of(in).size();
   if (replies_planned == 0) throw InputError("infer: --cues " + o.cues + ": no cue names one of the inputs");
-  const auto systems = collect_systems(o);
   ensure_dir(o.out_dir);
 
-  auto tokenizer = open_tokenizer(o.tokenizer_dir);
-  // Before any input is read or reply written: the model must cover every id the tokenizer can give.
-  if (const auto vocab = nn::GlmConfig::load(o.model_dir).vocab_size; vocab < tokenizer->vocab_size()) {
-    throw InputError(
-        fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
-                    "tokenizer do not belong together",
-                    o.model_dir, vocab, tokenizer->vocab_size()));
-  }
-  codec::CodecLocation where;
-  where.kind = o.codec;
-  where.encoder_dir = o.codec_encoder_dir.empty() ? o.tokenizer_dir : o.codec_encoder_dir;
-  where.decoder_dir = o.codec_decoder_dir.empty() ? o.tokenizer_dir : o.codec_decoder_dir;
-  where.device = o.device;
-  auto codec = codec::open_codec(where);
+  EngineOptions eo;
+  eo.model_dir = o.model_dir;
+  eo.adapters = o.adapters;
+  eo.include_base = o.include_base;
+  eo.base_name = o.base_name;
+  eo.tokenizer_dir = o.tokenizer_dir;
+  eo.codec = o.codec;
+  eo.codec_encoder_dir = o.codec_encoder_dir;
+  eo.codec_decoder_dir = o.codec_decoder_dir;
+  eo.prompt_style = o.prompt_style;
+  eo.styles = o.styles;
+  eo.device = o.device;
+  eo.dtype = o.dtype;
+  Engine engine(eo);
+  const auto systems = engine.systems();
   log_info("infer", "{} inputs, {} replies per system, {} systems; codec {}", inputs.size(), replies_planned,
-           systems.size(), codec->describe());
-
-  const auto stops = stop_tokens(o.model_dir, o.tokenizer_dir, *tokenizer);
-  const int64_t text_vocab = tokenizer->vocab_size();
-  const int64_t audio_first = tokenizer->audio_id(0);
-  const int64_t audio_last = tokenizer->audio_id(codec->vocab_size() - 1);
+           systems.size(), engine.describe_codec());
 
   const auto responses_path = (fs::path(o.out_dir) / "responses.jsonl").string();
   const auto done = kept_replies(responses_path, o.out_dir);
@@ -354,13 +292,13 @@ InferSummary run_infer(const InferOptions& o) {
   for (const auto& in : inputs) {
     auto audio = with_context("input " + in.id, [&] {
       const auto info = io::probe_audio(in.audio_path);
-      if (info.sample_rate != codec->sample_rate()) {
+      if (info.sample_rate != engine.sample_rate()) {
         log_info("infer", "{}: resampling {} Hz to the codec's {} Hz", in.audio_path, info.sample_rate,
-                 codec->sample_rate());
+                 engine.sample_rate());
       }
-      return io::read_audio(in.audio_path, codec->sample_rate());
+      return io::read_audio(in.audio_path, engine.sample_rate());
     });
-    query_codes[in.id] = codec->encode(audio.samples);
+    query_codes[in.id] = engine.encode(audio);
   }
 
   InferSummary summary;
@@ -368,12 +306,10 @@ InferSummary run_infer(const InferOptions& o) {
   int64_t gen_tokens = 0;
   Progress bar("infer", static_cast<int64_t>(replies_planned * systems.size()), "reply");
   for (const auto& sys : systems) {
-    torch::NoGradGuard no_grad;
-    auto model = load_system(o.model_dir, sys, dtype, device);
-    ensure_dir(fs::path(o.out_dir) / sanitize(sys.name));
+    ensure_dir(fs::path(o.out_dir) / sanitize(sys));
     for (const auto& in : inputs) {
       for (const auto& target : targets_of(in)) {
-        const std::string key = sys.name + "|" + in.id + "|" + target.name;
+        const std::string key = sys + "|" + in.id + "|" + target.name;
         if (done.count(key)) {
           ++summary.skipped_existing;
           bar.advance();
@@ -381,7 +317,6 @@ InferSummary run_infer(const InferOptions& o) {
         }
         // Each reply seeds its own generator, so a reply does not depend on which others ran before it.
         const uint64_t item_seed = stable_hash(key.data(), key.size(), o.seed * 0x9E3779B97F4A7C15ULL + 1);
-        Rng rng(item_seed);
         // The VA noise depends on (seed, input, condition) but not on the system: every system answers
         // the same noisy condition, so systems are compared on identical prompts.
         const std::string noise_key = in.id + "|" + target.name;
@@ -390,63 +325,23 @@ InferSummary run_infer(const InferOptions& o) {
 
         // The text baseline names an anchor: the target's, else the nearest to the condition's VA (a
         // sensor cue's too: its observed emotion is what the reply is judged by, not what it was told).
-        const std::string named = !cond.used ? ""
-                                  : !target.emotion.empty() && target.modality.empty()
-                                      ? target.emotion
-                                      : affect::AnchorSet::builtin().nearest(*cond.used).name;
-        const auto built = text::build_prompt(sys.style, cond.used, named, query_codes[in.id], *tokenizer);
-        const std::vector<int64_t>& prompt = built.ids;
-
-        const auto t0 = Clock::now();
-        nn::KvCache cache;
-        cache.reserve(static_cast<int64_t>(prompt.size()) + o.sampling.max_new_tokens);
-        auto ids = torch::tensor(prompt, torch::kInt64).view({1, -1}).to(device);
-        std::vector<int64_t> generated;
-        std::string stop_token;
-        for (int step = 0; step < o.sampling.max_new_tokens; ++step) {
-          // Only ids the tokenizer knows: a checkpoint's padded vocabulary rows are never valid output.
-          auto logits =
-              model->forward(ids, &cache).index({0, -1}).narrow(0, 0, text_vocab).to(torch::kFloat32);
-          const int64_t next = sample_token(logits, o.sampling, rng);
-          if (auto stop = stops.find(next); stop != stops.end()) {
-            stop_token = stop->second;
-            break;
-          }
-          generated.push_back(next);
-          ids = torch::tensor({next}, torch::kInt64).view({1, 1}).to(device);
-        }
-        const double gen_s = seconds_since(t0);
-
-        std::vector<int64_t> text_ids, codes;
-        for (auto id : generated) {
-          if (id >= audio_first && id <= audio_last) {
-            codes.push_back(id - audio_first);
-          } else {
-            text_ids.push_back(id);
-          }
-        }
-        std::string reply_text = text::to_valid_utf8(tokenizer->decode(text_ids));
-        // The layout puts "\n" between the text and the audio; trim it and spaces.
-        const auto b = reply_text.find_first_not_of(" \n"), e = reply_text.find_last_not_of(" \n");
-        reply_text = b == std::string::npos ? "" : reply_text.substr(b, e - b + 1);
-
-        const auto t1 = Clock::now();
+        ReplyRequest request;
+        request.system = sys;
+        request.query_codes = query_codes[in.id];
+        request.condition = cond.used;
+        request.emotion =
+            cond.used && !target.emotion.empty() && target.modality.empty() ? target.emotion : "";
+        request.sampling = o.sampling;
+        request.seed = item_seed;
+        request.stream_audio = o.stream;
+        const auto reply = engine.reply(request);
         io::Audio wav;
-        wav.sample_rate = codec->output_sample_rate();
-        double first_audio_s = -1;
-        if (!codes.empty() && o.stream) {
-          codec->decode_stream(codes, [&](const std::vector<float>& piece) {
-            if (first_audio_s < 0) first_audio_s = seconds_since(t1);
-            wav.samples.insert(wav.samples.end(), piece.begin(), piece.end());
-          });
-        } else if (!codes.empty()) {
-          wav.samples = codec->decode(codes);
-        }
-        const double decode_s = seconds_since(t1);
+        wav.sample_rate = engine.output_sample_rate();
+        wav.samples = reply.audio;
         const std::string va_tag =
             cond.used ? fmt::format("v{:+.2f}_a{:+.2f}", cond.used->valence, cond.used->arousal) : "NA";
         const auto rel_wav =
-            (fs::path(sanitize(sys.name)) / (sanitize(in.id) + "__" + target.name + "__" + va_tag + ".wav"))
+            (fs::path(sanitize(sys)) / (sanitize(in.id) + "__" + target.name + "__" + va_tag + ".wav"))
                 .string();
         if (!wav.samples.empty()) io::write_wav((fs::path(o.out_dir) / rel_wav).string(), wav);
 
@@ -455,9 +350,9 @@ InferSummary run_infer(const InferOptions& o) {
         const std::string* reference = ref == in.references.end() ? nullptr : &ref->second;
         records::ResponseRecord rec;
         rec.key = key;
-        rec.id = sanitize(sys.name) + "__" + sanitize(in.id) + "__" + target.name;
-        rec.system = sys.name;
-        rec.adapter = sys.adapter_dir;
+        rec.id = sanitize(sys) + "__" + sanitize(in.id) + "__" + target.name;
+        rec.system = sys;
+        rec.adapter = engine.adapter_dir(sys);
         rec.query_id = in.id;
         rec.input = in.audio_path;
         rec.query_text = in.text;
@@ -465,41 +360,42 @@ InferSummary run_infer(const InferOptions& o) {
         rec.condition_source = affect::condition_source_name(cond.source);
         rec.emotion = target.emotion;
         rec.cue_modality = target.modality;
-        rec.prompt = built.system;
-        rec.prompt_style = text::prompt_style_name(sys.style);
+        rec.prompt = reply.prompt;
+        rec.prompt_style = reply.prompt_style;
         rec.setting = !o.setting.empty() ? o.setting : in.split;
         rec.query_emotion = in.emotion;
         rec.reference_text = reference ? *reference : "";
-        rec.response_text = reply_text;
+        rec.response_text = reply.text;
         rec.response_audio = wav.samples.empty() ? "" : rel_wav;
         rec.response_duration = wav.duration();
-        rec.prompt_tokens = static_cast<int64_t>(prompt.size());
-        rec.text_tokens = static_cast<int64_t>(text_ids.size());
-        rec.audio_tokens = static_cast<int64_t>(codes.size());
-        rec.stopped = stop_token.empty()                ? "max_new_tokens"
-                      : stop_token == "<|user|>"        ? "user"
-                      : stop_token == "<|observation|>" ? "observation"
-                                                        : "eos";
-        rec.stop_token = stop_token;
-        rec.generation_seconds = gen_s;
-        rec.decode_seconds = decode_s;
-        rec.tokens_per_second = gen_s > 0 ? generated.size() / gen_s : 0.0;
-        if (o.stream && first_audio_s >= 0) rec.first_audio_seconds = first_audio_s;
+        rec.prompt_tokens = reply.prompt_tokens;
+        rec.text_tokens = reply.text_tokens;
+        rec.audio_tokens = reply.audio_tokens;
+        rec.stopped = reply.stopped;
+        rec.stop_token = reply.stop_token;
+        rec.generation_seconds = reply.generation_seconds;
+        rec.decode_seconds = reply.decode_seconds;
+        rec.tokens_per_second =
+            reply.generation_seconds > 0 ? reply.generated_tokens / reply.generation_seconds : 0.0;
+        if (o.stream && reply.first_audio_seconds >= 0) rec.first_audio_seconds = reply.first_audio_seconds;
+        // The sampling seed: the same request to `symp serve` with this seed gives this reply.
+        rec.extra["sampling_seed"] = item_seed;
         if (cond.requested) {
           rec.requested_valence = cond.requested->valence;
           rec.requested_arousal = cond.requested->arousal;
         }
         if (cond.used) rec.valence = cond.used->valence, rec.arousal = cond.used->arousal;
         out.append(records::to_json(rec));
-        gen_seconds += gen_s;
-        decode_seconds += decode_s;
-        gen_tokens += static_cast<int64_t>(generated.size());
+        gen_seconds += reply.generation_seconds;
+        decode_seconds += reply.decode_seconds;
+        gen_tokens += reply.generated_tokens;
         summary.audio_seconds += wav.duration();
         ++summary.replies;
         bar.set_note(fmt::format("{:.0f} tok/s", gen_seconds > 0 ? gen_tokens / gen_seconds : 0.0));
         bar.advance();
       }
     }
+    engine.release(sys);  // one model in memory at a time
   }
   bar.finish();
   summary.tokens_per_second = gen_seconds > 0 ? gen_tokens / gen_seconds : 0;
@@ -512,7 +408,7 @@ InferSummary run_infer(const InferOptions& o) {
                          {"tokens_per_second", summary.tokens_per_second},
                          {"real_time_factor", summary.real_time_factor},
                          {"audio_seconds", summary.audio_seconds},
-                         {"codec", codec->describe()},
+                         {"codec", engine.describe_codec()},
                          {"stream", o.stream},
                          {"device", o.device},
                          {"dtype", o.dtype}});

@@ -54,6 +54,97 @@ void check_wav_not_truncated(const std::string& path) {
   }
 }
 
+// The same check on bytes in memory.
+void check_wav_bytes_not_truncated(const std::string& bytes, const std::string& where) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (bytes.size() < 12 || std::memcmp(p, "RIFF", 4) != 0 || std::memcmp(p + 8, "WAVE", 4) != 0) return;
+  uint64_t pos = 12;
+  while (pos + 8 <= bytes.size()) {
+    const uint32_t size = le32(p + pos + 4);
+    if (std::memcmp(p + pos, "data", 4) == 0) {
+      if (size == 0 || size == 0xFFFFFFFFu) return;
+      if (pos + 8 + size > bytes.size()) {
+        throw InputError(fmt::format("{}: truncated WAV: the data chunk declares {} bytes but {} follow",
+                                     where, size, bytes.size() - pos - 8));
+      }
+      return;
+    }
+    pos += 8 + uint64_t(size) + (size & 1);
+  }
+}
+
+// libsndfile's virtual I/O over a string.
+struct MemoryFile {
+  const std::string* bytes = nullptr;
+  sf_count_t pos = 0;
+  std::string out;  // for writing
+  bool writing = false;
+
+  static sf_count_t length(void* self) {
+    auto* m = static_cast<MemoryFile*>(self);
+    return static_cast<sf_count_t>(m->writing ? m->out.size() : m->bytes->size());
+  }
+  static sf_count_t seek(sf_count_t offset, int whence, void* self) {
+    auto* m = static_cast<MemoryFile*>(self);
+    const sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : length(self);
+    const sf_count_t to = base + offset;
+    if (to < 0) return -1;
+    m->pos = to;
+    return to;
+  }
+  static sf_count_t read(void* dst, sf_count_t count, void* self) {
+    auto* m = static_cast<MemoryFile*>(self);
+    const auto size = static_cast<sf_count_t>(m->bytes->size());
+    if (m->pos >= size || count <= 0) return 0;
+    const sf_count_t n = std::min(count, size - m->pos);
+    std::memcpy(dst, m->bytes->data() + m->pos, static_cast<size_t>(n));
+    m->pos += n;
+    return n;
+  }
+  static sf_count_t write(const void* src, sf_count_t count, void* self) {
+    auto* m = static_cast<MemoryFile*>(self);
+    const auto end = static_cast<size_t>(m->pos + count);
+    if (m->out.size() < end) m->out.resize(end);
+    std::memcpy(m->out.data() + m->pos, src, static_cast<size_t>(count));
+    m->pos += count;
+    return count;
+  }
+  static sf_count_t tell(void* self) { return static_cast<MemoryFile*>(self)->pos; }
+};
+
+SF_VIRTUAL_IO memory_io() {
+  SF_VIRTUAL_IO io{};
+  io.get_filelen = MemoryFile::length;
+  io.seek = MemoryFile::seek;
+  io.read = MemoryFile::read;
+  io.write = MemoryFile::write;
+  io.tell = MemoryFile::tell;
+  return io;
+}
+
+// Reads every frame of an open file, downmixed to mono; `where` names it in errors.
+Audio read_frames(SndFile& f, const std::string& where, int target_rate) {
+  const int channels = f.info.channels;
+  std::vector<float> interleaved(static_cast<size_t>(f.info.frames) * channels);
+  const sf_count_t got = sf_readf_float(f.handle, interleaved.data(), f.info.frames);
+  if (got <= 0) throw InputError(where + ": no samples could be read");
+  Audio audio;
+  audio.sample_rate = f.info.samplerate;
+  audio.samples.resize(static_cast<size_t>(got));
+  for (sf_count_t i = 0; i < got; ++i) {
+    double sum = 0;
+    for (int c = 0; c < channels; ++c) sum += interleaved[static_cast<size_t>(i) * channels + c];
+    const float v = static_cast<float>(sum / channels);
+    if (!std::isfinite(v)) throw InputError(fmt::format("{}: sample {} is not a finite number", where, i));
+    audio.samples[static_cast<size_t>(i)] = v;
+  }
+  if (target_rate > 0 && target_rate != audio.sample_rate) {
+    audio.samples = resample(audio.samples, audio.sample_rate, target_rate);
+    audio.sample_rate = target_rate;
+  }
+  return audio;
+}
+
 void open_snd(const std::string& path, SndFile& f) {
   if (!fs::exists(path)) throw InputError(path + ": no such audio file");
   if (fs::is_directory(path)) throw InputError(path + ": is a folder, not an audio file");
@@ -87,25 +178,55 @@ AudioInfo probe_audio(const std::string& path) {
 Audio read_audio(const std::string& path, int target_rate) {
   SndFile f;
   open_snd(path, f);
-  const int channels = f.info.channels;
-  std::vector<float> interleaved(static_cast<size_t>(f.info.frames) * channels);
-  const sf_count_t got = sf_readf_float(f.handle, interleaved.data(), f.info.frames);
-  if (got <= 0) throw InputError(path + ": no samples could be read");
-  Audio audio;
-  audio.sample_rate = f.info.samplerate;
-  audio.samples.resize(static_cast<size_t>(got));
-  for (sf_count_t i = 0; i < got; ++i) {
-    double sum = 0;
-    for (int c = 0; c < channels; ++c) sum += interleaved[static_cast<size_t>(i) * channels + c];
-    const float v = static_cast<float>(sum / channels);
-    if (!std::isfinite(v)) throw InputError(fmt::format("{}: sample {} is not a finite number", path, i));
-    audio.samples[static_cast<size_t>(i)] = v;
+  return read_frames(f, path, target_rate);
+}
+
+Audio decode_audio_bytes(const std::string& bytes, const std::string& where, int target_rate) {
+  if (bytes.empty()) throw InputError(where + ": empty audio");
+  MemoryFile m;
+  m.bytes = &bytes;
+  auto io = memory_io();
+  SndFile f;
+  f.handle = sf_open_virtual(&io, SFM_READ, &f.info, &m);
+  if (!f.handle)
+    throw InputError(fmt::format("{}: not a readable audio file ({})", where, sf_strerror(nullptr)));
+  if (f.info.frames <= 0) throw InputError(where + ": the audio holds no samples");
+  if (f.info.samplerate <= 0 || f.info.channels <= 0)
+    throw InputError(where + ": invalid sample rate or channel count");
+  check_wav_bytes_not_truncated(bytes, where);
+  return read_frames(f, where, target_rate);
+}
+
+std::string encode_wav_bytes(const Audio& audio) {
+  if (audio.sample_rate <= 0)
+    throw RuntimeError("cannot encode audio with sample rate " + std::to_string(audio.sample_rate));
+  MemoryFile m;
+  m.writing = true;
+  auto io = memory_io();
+  SF_INFO info{};
+  info.samplerate = audio.sample_rate;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  SNDFILE* out = sf_open_virtual(&io, SFM_WRITE, &info, &m);
+  if (!out) throw RuntimeError(fmt::format("cannot encode a WAV ({})", sf_strerror(nullptr)));
+  std::vector<float> clipped(audio.samples);
+  for (auto& v : clipped) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
+  const auto n = static_cast<sf_count_t>(clipped.size());
+  const sf_count_t written = sf_writef_float(out, clipped.data(), n);
+  sf_close(out);
+  if (written != n) throw RuntimeError(fmt::format("encoded {} of {} samples", written, n));
+  return m.out;
+}
+
+std::string to_pcm16(const std::vector<float>& samples) {
+  std::string out(samples.size() * 2, '\0');
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const float v = std::isfinite(samples[i]) ? std::clamp(samples[i], -1.0f, 1.0f) : 0.0f;
+    const auto s = static_cast<int16_t>(std::lrint(v * 32767.0f));
+    out[2 * i] = static_cast<char>(s & 0xFF);
+    out[2 * i + 1] = static_cast<char>((s >> 8) & 0xFF);
   }
-  if (target_rate > 0 && target_rate != audio.sample_rate) {
-    audio.samples = resample(audio.samples, audio.sample_rate, target_rate);
-    audio.sample_rate = target_rate;
-  }
-  return audio;
+  return out;
 }
 
 void write_wav(const std::string& path, const Audio& audio, SampleFormat format) {

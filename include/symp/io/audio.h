@@ -30,6 +30,14 @@ Audio read_audio(const std::string& path, int target_rate = 0);
 
 enum class SampleFormat { Pcm16, Float32 };
 
+// Audio held in memory (a request body, a decoded base64 field): what read_audio() does for a file, with
+// `where` naming the source in errors. A WAV whose data chunk is cut short is an InputError too.
+Audio decode_audio_bytes(const std::string& bytes, const std::string& where, int target_rate = 0);
+// A mono 16-bit PCM WAV file's bytes (samples clipped to [-1, 1]).
+std::string encode_wav_bytes(const Audio& audio);
+// Samples as little-endian signed 16-bit PCM (clipped to [-1, 1], rounded), with no header.
+std::string to_pcm16(const std::vector<float>& samples);
+
 // Writes mono WAV (16-bit PCM by default; samples are clipped to [-1, 1]) atomically: a temporary file
 // renamed over the target, so an interrupted write never leaves a truncated file.
 void write_wav(const std::string& path, const Audio& audio, SampleFormat format = SampleFormat::Pcm16);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "symp/io/base64.h"
 #include "symp/io/jsonl.h"
 #include "symp/judge/responses.h"
 
@@ -67,8 +68,7 @@ struct ScoreSummary {
 
 std::vector<ScoreSummary> summarize(const std::vector<JudgedItem>& items);
 
-// Standard base64 (RFC 4648, with padding).
-std::string base64_encode(const std::string& bytes);
+using io::base64_encode;  // the request's audio field (symp/io/base64.h)
 // 32 hex digits from two FNV-1a passes with different seeds: the key of the reply caches.
 std::string hash128(const std::string& bytes);
 

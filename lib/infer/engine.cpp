@@ -1,0 +1,331 @@
+#include "symp/infer/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "model_io.h"
+#include "stop_tokens.h"
+#include "symp/codec/codec.h"
+#include "symp/core/error.h"
+#include "symp/core/rng.h"
+#include "symp/nn/glm.h"
+#include "symp/text/sequence.h"
+#include "symp/text/utf8.h"
+
+namespace symp::infer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Length of the longest prefix of `s` that does not end inside a UTF-8 sequence (a character whose
+// continuation bytes have not been generated yet is held back; invalid bytes are not).
+size_t complete_utf8_prefix(const std::string& s) {
+  const size_t n = s.size();
+  for (size_t back = 1; back <= 3 && back <= n; ++back) {
+    const auto c = static_cast<unsigned char>(s[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: look further back for its lead
+    const size_t need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\n';
+}
+
+// Turns the growing decoded text into the pieces a client sees, so that their concatenation is exactly the
+// reply's final text (trimmed of spaces and newlines at both ends): leading blanks are dropped, trailing
+// blanks are held until something follows them.
+class TextStreamer {
+ public:
+  explicit TextStreamer(std::function<void(const std::string&)> sink) : sink_(std::move(sink)) {}
+
+  // `decoded`: the text of every text id so far.
+  void update(const std::string& decoded) {
+    const std::string text = text::to_valid_utf8(decoded.substr(0, complete_utf8_prefix(decoded)));
+    const size_t start = text.find_first_not_of(" \n");
+    if (start == std::string::npos) return;
+    // Held back at the end: blanks (the reply may end there) and U+FFFD (a tokenizer that decodes bytes
+    // shows the first bytes of a character as U+FFFD until the rest arrive).
+    static const std::string kReplacement = "\xEF\xBF\xBD";
+    size_t end = text.size();
+    for (;;) {
+      if (end > start && is_blank(text[end - 1])) {
+        --end;
+      } else if (end >= start + 3 && text.compare(end - 3, 3, kReplacement) == 0) {
+        end -= 3;
+      } else {
+        break;
+      }
+    }
+    if (end <= start) return;
+    const std::string visible = text.substr(start, end - start);
+    // Decoding a longer id sequence normally extends the text; when a tokenizer rewrites the tail instead,
+    // nothing more is sent until the text agrees with what was sent again.
+    if (visible.size() <= sent_.size() || visible.compare(0, sent_.size(), sent_) != 0) return;
+    const std::string piece = visible.substr(sent_.size());
+    sent_ = visible;
+    sink_(piece);
+  }
+  const std::string& sent() const { return sent_; }
+
+ private:
+  std::function<void(const std::string&)> sink_;
+  std::string sent_;
+};
+
+std::string trim_blanks(const std::string& s) {
+  const auto b = s.find_first_not_of(" \n"), e = s.find_last_not_of(" \n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Samples one id from logits [V] (float32, on the model's device): temperature, then the smallest set of
+// ids whose probability reaches top_p, then a draw from the seeded generator. Everything stays on the
+// device; only the chosen id comes back to the host.
+int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng& rng) {
+  if (s.temperature <= 0) return logits.argmax().item<int64_t>();
+  const auto probs = torch::softmax(logits.to(torch::kFloat64) / s.temperature, 0);
+  const auto sorted = probs.sort(0, /*descending=*/true);
+  const auto& p = std::get<0>(sorted);
+  const auto& idx = std::get<1>(sorted);
+  const auto cum = p.cumsum(0);
+  // keep = 1 + number of ids before the mass reaches top_p (at least one id)
+  const auto keep = (cum < s.top_p).sum().clamp_max(p.numel() - 1) + 1;
+  const auto mass = cum.index_select(0, (keep - 1).view({1}));
+  const auto u = mass * rng.uniform();
+  const auto positions =
+      torch::arange(p.numel(), torch::TensorOptions().dtype(torch::kInt64).device(p.device()));
+  // first kept position whose cumulative mass exceeds u
+  const auto chosen = ((cum <= u) & (positions < keep)).sum().clamp_max(keep - 1);
+  return idx.index_select(0, chosen.view({1})).item<int64_t>();
+}
+
+struct EngineSystem {
+  SystemSpec spec;
+  text::PromptStyle style = text::PromptStyle::Sympatheia;
+  std::shared_ptr<nn::GlmModel> model;  // loaded on first use
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineOptions options;
+  torch::Device device{torch::kCPU};
+  torch::ScalarType dtype = torch::kFloat32;
+  std::unique_ptr<text::ChatTokenizer> tokenizer;
+  std::unique_ptr<codec::SpeechCodec> codec;
+  std::map<int64_t, std::string> stops;
+  int64_t text_vocab = 0, audio_first = 0, audio_last = -1;
+  std::vector<EngineSystem> systems;
+  std::mutex models_mutex;  // loading and releasing models
+  std::mutex codec_mutex;   // codecs keep state between calls: one call at a time
+
+  EngineSystem& find(const std::string& name) {
+    for (auto& s : systems)
+      if (s.spec.name == name) return s;
+    std::string known;
+    for (const auto& s : systems) known += (known.empty() ? "" : ", ") + s.spec.name;
+    throw UsageError("unknown system '" + name + "' (this engine has: " + known + ")");
+  }
+
+  std::shared_ptr<nn::GlmModel> model(EngineSystem& s) {
+    std::lock_guard<std::mutex> lock(models_mutex);
+    if (!s.model)
+      s.model = std::make_shared<nn::GlmModel>(load_system(options.model_dir, s.spec, dtype, device));
+    return s.model;
+  }
+};
+
+Engine::Engine(const EngineOptions& o) : impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  m.options = o;
+  if (o.model_dir.empty()) throw UsageError("--model: required");
+  if (o.tokenizer_dir.empty()) throw UsageError("--tokenizer: required");
+  if (o.dtype != "f32" && o.dtype != "bf16") throw UsageError("--dtype: f32 or bf16, got '" + o.dtype + "'");
+  m.device = parse_device(o.device);
+  m.dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+  const auto style = text::parse_prompt_style(o.prompt_style);
+  for (const auto& spec : parse_systems(o.include_base, o.base_name, o.adapters))
+    m.systems.push_back({spec, style, {}});
+  for (const auto& spec : o.styles) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--style: expected NAME=STYLE, got '" + spec + "'");
+    const std::string name = spec.substr(0, eq);
+    auto it = std::find_if(m.systems.begin(), m.systems.end(),
+                           [&](const EngineSystem& s) { return s.spec.name == name; });
+    if (it == m.systems.end()) throw UsageError("--style: no system named '" + name + "'");
+    it->style =
+        with_context("--style " + spec, [&] { return text::parse_prompt_style(spec.substr(eq + 1)); });
+  }
+
+  m.tokenizer = open_tokenizer(o.tokenizer_dir);
+  // Before anything is generated: the model must cover every id the tokenizer can give.
+  if (const auto vocab = nn::GlmConfig::load(o.model_dir).vocab_size; vocab < m.tokenizer->vocab_size()) {
+    throw InputError(
+        fmt::format("{}: the model's vocabulary ({}) is smaller than the tokenizer's ({}): model and "
+                    "tokenizer do not belong together",
+                    o.model_dir, vocab, m.tokenizer->vocab_size()));
+  }
+  codec::CodecLocation where;
+  where.kind = o.codec;
+  where.encoder_dir = o.codec_encoder_dir.empty() ? o.tokenizer_dir : o.codec_encoder_dir;
+  where.decoder_dir = o.codec_decoder_dir.empty() ? o.tokenizer_dir : o.codec_decoder_dir;
+  where.device = o.device;
+  m.codec = codec::open_codec(where);
+  m.stops = stop_tokens(o.model_dir, o.tokenizer_dir, *m.tokenizer);
+  m.text_vocab = m.tokenizer->vocab_size();
+  m.audio_first = m.tokenizer->audio_id(0);
+  m.audio_last = m.tokenizer->audio_id(m.codec->vocab_size() - 1);
+}
+
+Engine::~Engine() = default;
+
+std::vector<std::string> Engine::systems() const {
+  std::vector<std::string> names;
+  for (const auto& s : impl_->systems) names.push_back(s.spec.name);
+  return names;
+}
+
+bool Engine::has_system(const std::string& name) const {
+  return std::any_of(impl_->systems.begin(), impl_->systems.end(),
+                     [&](const EngineSystem& s) { return s.spec.name == name; });
+}
+
+std::string Engine::adapter_dir(const std::string& system) const {
+  return impl_->find(system).spec.adapter_dir;
+}
+
+std::string Engine::prompt_style(const std::string& system) const {
+  return text::prompt_style_name(impl_->find(system).style);
+}
+
+std::string Engine::system_prompt(const std::string& system, const std::optional<affect::VA>& condition,
+                                  const std::string& emotion) const {
+  const std::string named = !condition         ? ""
+                            : !emotion.empty() ? emotion
+                                               : affect::AnchorSet::builtin().nearest(*condition).name;
+  return text::style_system_line(impl_->find(system).style, condition, named);
+}
+
+void Engine::load_all() {
+  for (auto& s : impl_->systems) impl_->model(s);
+}
+
+void Engine::release(const std::string& system) {
+  auto& s = impl_->find(system);
+  std::lock_guard<std::mutex> lock(impl_->models_mutex);
+  s.model.reset();
+}
+
+int Engine::sample_rate() const {
+  return impl_->codec->sample_rate();
+}
+int Engine::output_sample_rate() const {
+  return impl_->codec->output_sample_rate();
+}
+std::string Engine::describe_codec() const {
+  return impl_->codec->describe();
+}
+
+std::vector<int64_t> Engine::encode(const io::Audio& audio) {
+  const int rate = impl_->codec->sample_rate();
+  const auto samples =
+      audio.sample_rate == rate ? audio.samples : io::resample(audio.samples, audio.sample_rate, rate);
+  std::lock_guard<std::mutex> lock(impl_->codec_mutex);
+  return impl_->codec->encode(samples);
+}
+
+Reply Engine::reply(const ReplyRequest& request, const ReplyEvents& events) {
+  auto& m = *impl_;
+  request.sampling.validate();
+  auto& sys = m.find(request.system);
+  const auto model = m.model(sys);
+  torch::NoGradGuard no_grad;
+
+  // The text baseline names an anchor: the request's, else the nearest to the condition.
+  const std::string named = !request.condition ? ""
+                            : !request.emotion.empty()
+                                ? request.emotion
+                                : affect::AnchorSet::builtin().nearest(*request.condition).name;
+  const auto built =
+      text::build_prompt(sys.style, request.condition, named, request.query_codes, *m.tokenizer);
+  Reply reply;
+  reply.prompt = built.system;
+  reply.prompt_style = text::prompt_style_name(sys.style);
+  reply.prompt_tokens = static_cast<int64_t>(built.ids.size());
+
+  Rng rng(request.seed);
+  std::optional<TextStreamer> streamer;
+  if (events.on_text) streamer.emplace(events.on_text);
+  const int max_new = request.sampling.max_new_tokens;
+  const auto t0 = Clock::now();
+  nn::KvCache cache;
+  cache.reserve(reply.prompt_tokens + max_new);
+  auto ids = torch::tensor(built.ids, torch::kInt64).view({1, -1}).to(m.device);
+  std::vector<int64_t> text_ids, codes;
+  for (int step = 0; step < max_new; ++step) {
+    if (events.cancelled && events.cancelled()) {
+      reply.stopped = "cancelled";
+      break;
+    }
+    // Only ids the tokenizer knows: a checkpoint's padded vocabulary rows are never valid output.
+    auto logits =
+        (*model)->forward(ids, &cache).index({0, -1}).narrow(0, 0, m.text_vocab).to(torch::kFloat32);
+    const int64_t next = sample_token(logits, request.sampling, rng);
+    if (auto stop = m.stops.find(next); stop != m.stops.end()) {
+      reply.stop_token = stop->second;
+      break;
+    }
+    ++reply.generated_tokens;
+    if (next >= m.audio_first && next <= m.audio_last) {
+      codes.push_back(next - m.audio_first);
+    } else {
+      text_ids.push_back(next);
+      if (streamer) streamer->update(m.tokenizer->decode(text_ids));
+    }
+    ids = torch::tensor({next}, torch::kInt64).view({1, 1}).to(m.device);
+  }
+  reply.generation_seconds = seconds_since(t0);
+  if (reply.stopped.empty()) {
+    reply.stopped = reply.stop_token.empty()                ? "max_new_tokens"
+                    : reply.stop_token == "<|user|>"        ? "user"
+                    : reply.stop_token == "<|observation|>" ? "observation"
+                                                            : "eos";
+  }
+  reply.text = trim_blanks(text::to_valid_utf8(m.tokenizer->decode(text_ids)));
+  if (streamer && reply.text.size() > streamer->sent().size() &&
+      reply.text.compare(0, streamer->sent().size(), streamer->sent()) == 0) {
+    events.on_text(reply.text.substr(streamer->sent().size()));
+  }
+  reply.text_tokens = static_cast<int64_t>(text_ids.size());
+  reply.audio_tokens = static_cast<int64_t>(codes.size());
+
+  if (!codes.empty() && reply.stopped != "cancelled" && request.decode_audio) {
+    const auto t1 = Clock::now();
+    std::lock_guard<std::mutex> lock(m.codec_mutex);
+    if (request.stream_audio) {
+      m.codec->decode_stream(codes, [&](const std::vector<float>& piece) {
+        if (reply.first_audio_seconds < 0) reply.first_audio_seconds = seconds_since(t1);
+        reply.audio.insert(reply.audio.end(), piece.begin(), piece.end());
+        if (events.on_audio) events.on_audio(piece);
+      });
+    } else {
+      reply.audio = m.codec->decode(codes);
+      if (events.on_audio && !reply.audio.empty()) events.on_audio(reply.audio);
+    }
+    reply.decode_seconds = seconds_since(t1);
+  }
+  return reply;
+}
+
+}  // namespace symp::infer
