@@ -20,6 +20,7 @@ pkgs=(
   praat alsa-utils                  # accuracy references for eval-prosody tests
   clang libclang-rt-14-dev llvm     # libFuzzer targets under ASan + UBSan (scripts/fuzz.sh), symbolized stacks
   time                              # CPU seconds per fuzz target (scripts/fuzz.sh)
+  nodejs npm chromium               # symp serve tests: the openai and ws npm clients, the page in Chromium
 )
 
 missing=()

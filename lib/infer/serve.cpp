@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -33,6 +34,10 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+Clock::time_point after(Clock::time_point t, double seconds) {
+  return t + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
 // Compares in time that depends on the lengths only, never on where the strings first differ.
@@ -126,7 +131,10 @@ class Service {
   HttpHandlers handlers() {
     HttpHandlers h;
     h.on_request = [this](const HttpRequest& r, ResponseWriter& w) { handle(r, w); };
-    h.accepts_websocket = [](const HttpRequest&) { return false; };
+    h.accepts_websocket = [this](const HttpRequest& r) {
+      return r.path == "/v1/realtime" && authorized(r, /*websocket=*/true);
+    };
+    h.on_websocket = [this](const HttpRequest& r, WebSocketConnection& ws) { realtime(r, ws); };
     return h;
   }
 
@@ -148,12 +156,31 @@ class Service {
 
   void send_json(ResponseWriter& w, const Json& body) { w.send(200, "application/json", body.dump()); }
 
-  void check_key(const HttpRequest& r) {
-    if (api_key_.empty()) return;
+  // The bearer key, or for a WebSocket from a browser (which cannot set headers) the subprotocol
+  // "openai-insecure-api-key.KEY", as OpenAI's Realtime API takes it.
+  bool authorized(const HttpRequest& r, bool websocket = false) {
+    if (api_key_.empty()) return true;
     const std::string auth = r.header("authorization");
     const std::string prefix = "Bearer ";
-    const std::string given = auth.compare(0, prefix.size(), prefix) == 0 ? auth.substr(prefix.size()) : "";
-    if (!same_secret(given, api_key_))
+    if (auth.compare(0, prefix.size(), prefix) == 0 && same_secret(auth.substr(prefix.size()), api_key_))
+      return true;
+    if (!websocket) return false;
+    const std::string marker = "openai-insecure-api-key.";
+    const std::string protocols = r.header("sec-websocket-protocol");
+    for (size_t pos = 0; pos < protocols.size();) {
+      size_t end = protocols.find(',', pos);
+      if (end == std::string::npos) end = protocols.size();
+      std::string p = protocols.substr(pos, end - pos);
+      p.erase(0, p.find_first_not_of(' '));
+      if (p.compare(0, marker.size(), marker) == 0 && same_secret(p.substr(marker.size()), api_key_))
+        return true;
+      pos = end + 1;
+    }
+    return false;
+  }
+
+  void check_key(const HttpRequest& r) {
+    if (!authorized(r))
       throw ApiError(401, "authentication_error", "", "invalid_api_key",
                      "missing or wrong API key (send it as 'Authorization: Bearer KEY')");
   }
@@ -172,6 +199,10 @@ class Service {
     try {
       if (r.method == "GET" && r.path == "/") {
         w.send(200, "text/html; charset=utf-8", page_html());
+        return;
+      }
+      if (r.method == "GET" && r.path == "/favicon.ico") {
+        w.send(204, "image/x-icon", "");
         return;
       }
       check_key(r);
@@ -202,6 +233,9 @@ class Service {
                           {"arousal", a.va.arousal},
                           {"prompt", affect::system_prompt(a.va)}});
         send_json(w, {{"object", "list"}, {"data", data}});
+      } else if (r.path == "/v1/realtime") {
+        throw ApiError(426, "invalid_request_error", "", "upgrade_required",
+                       "/v1/realtime is a WebSocket endpoint (connect with ws://)");
       } else if (r.path == "/v1/chat/completions") {
         if (r.method != "POST")
           throw ApiError(405, "invalid_request_error", "", "method_not_allowed", "use POST");
@@ -381,6 +415,291 @@ class Service {
     }
     w.write("data: [DONE]\n\n");
     w.end_stream();
+  }
+
+  // ---- /v1/realtime: the core of OpenAI's Realtime API over one WebSocket ----
+  struct RealtimeSession {
+    std::string id, system;
+    affect::ConditionOptions affect;
+    int input_rate = 24000;  // PCM16 mono the client appends (the Realtime API's default rate)
+    std::optional<double> temperature;
+    std::optional<int> max_tokens;
+    std::string buffer;     // PCM16 bytes appended and not yet committed
+    std::string committed;  // the last committed turn
+    std::string item_id;
+  };
+
+  Json session_json(const RealtimeSession& s) {
+    Rng unused(0);
+    const auto c = affect::resolve_condition(s.affect, unused);
+    Json j = {{"id", s.id},
+              {"object", "realtime.session"},
+              {"model", s.system},
+              {"modalities", {"text", "audio"}},
+              {"input_audio_format", "pcm16"},
+              {"output_audio_format", "pcm16"},
+              {"input_sample_rate", s.input_rate},
+              {"output_sample_rate", engine_.output_sample_rate()},
+              {"affect", describe_condition(c, engine_.system_prompt(s.system, c.used))}};
+    if (s.temperature) j["temperature"] = *s.temperature;
+    if (s.max_tokens) j["max_response_output_tokens"] = *s.max_tokens;
+    return j;
+  }
+
+  void apply_session_update(RealtimeSession& s, const Json& session) {
+    if (!session.is_object()) throw bad_request("session", "expected an object", "invalid_type");
+    RealtimeSession next = s;
+    if (session.contains("model") && !session["model"].is_null()) {
+      if (!session["model"].is_string())
+        throw bad_request("session.model", "expected a string", "invalid_type");
+      const auto m = session["model"].get<std::string>();
+      if (!engine_.has_system(m))
+        throw ApiError(400, "invalid_request_error", "session.model", "model_not_found",
+                       "session.model: no system '" + m + "'");
+      next.system = m;
+    }
+    if (session.contains("affect")) {
+      next.affect = session["affect"].is_null() ? affect::ConditionOptions{}
+                                                : parse_affect(session["affect"], "session.affect");
+    }
+    if (session.contains("input_audio_format") && session["input_audio_format"] != "pcm16")
+      throw bad_request("session.input_audio_format", "this server takes pcm16", "unsupported_format");
+    if (session.contains("input_sample_rate")) {
+      const auto& r = session["input_sample_rate"];
+      if (!r.is_number_integer() || r.get<int64_t>() < 8000 || r.get<int64_t>() > 96000)
+        throw bad_request("session.input_sample_rate", "expected an integer rate in [8000, 96000]");
+      next.input_rate = static_cast<int>(r.get<int64_t>());
+    }
+    if (session.contains("temperature")) {
+      const auto& t = session["temperature"];
+      if (!t.is_number() || !(t.get<double>() >= 0 && t.get<double>() <= 2))
+        throw bad_request("session.temperature", "expected a number in [0, 2]");
+      next.temperature = t.get<double>();
+    }
+    if (session.contains("max_response_output_tokens")) {
+      const auto& t = session["max_response_output_tokens"];
+      if (t == "inf") {
+        next.max_tokens.reset();
+      } else if (!t.is_number_integer() || t.get<int64_t>() < 1 || t.get<int64_t>() > o_.limits.max_tokens) {
+        throw bad_request("session.max_response_output_tokens",
+                          fmt::format("expected an integer in [1, {}] or \"inf\"", o_.limits.max_tokens));
+      } else {
+        next.max_tokens = static_cast<int>(t.get<int64_t>());
+      }
+    }
+    s = std::move(next);
+  }
+
+  void realtime(const HttpRequest& http, WebSocketConnection& ws) {
+    RealtimeSession s;
+    s.id = new_id("sess_");
+    s.system = engine_.systems().front();
+    const std::string query = http.query;
+    const std::string key = "model=";
+    if (const auto at = query.find(key); at != std::string::npos) {
+      const auto m = query.substr(at + key.size(), query.find('&', at) - at - key.size());
+      if (engine_.has_system(m)) s.system = m;
+    }
+    auto send = [&](Json event) {
+      event["event_id"] = new_id("event_");
+      return ws.send(event.dump());
+    };
+    auto send_error = [&](const ApiError& e, const std::string& event_id = "") {
+      Json err = error_object(e)["error"];
+      if (!event_id.empty()) err["event_id"] = event_id;
+      send({{"type", "error"}, {"error", err}});
+    };
+    send({{"type", "session.created"}, {"session", session_json(s)}});
+    std::deque<std::string> pending;  // messages read while a response was generating
+    for (;;) {
+      std::optional<std::string> message;
+      if (!pending.empty()) {
+        message = std::move(pending.front());
+        pending.pop_front();
+      } else {
+        message = ws.receive();
+      }
+      if (!message) return;
+      std::string event_id;
+      try {
+        if (io::json_too_deep(*message)) throw bad_request("", "the event nests too deeply", "invalid_json");
+        Json e;
+        try {
+          e = Json::parse(*message);
+        } catch (const std::exception& ex) {
+          throw bad_request("", std::string("the event is not valid JSON: ") + ex.what(), "invalid_json");
+        }
+        if (!e.is_object() || !e.contains("type") || !e["type"].is_string())
+          throw bad_request("type", "every event needs a string 'type'", "missing_required_parameter");
+        if (e.contains("event_id") && e["event_id"].is_string()) event_id = e["event_id"].get<std::string>();
+        const auto type = e["type"].get<std::string>();
+        if (type == "session.update") {
+          if (!e.contains("session")) throw bad_request("session", "required", "missing_required_parameter");
+          apply_session_update(s, e["session"]);
+          send({{"type", "session.updated"}, {"session", session_json(s)}});
+        } else if (type == "input_audio_buffer.append") {
+          if (!e.contains("audio") || !e["audio"].is_string())
+            throw bad_request("audio", "expected base64 PCM16", "missing_required_parameter");
+          std::string pcm;
+          try {
+            pcm = io::base64_decode(e["audio"].get<std::string>(), "audio");
+          } catch (const Error& ex) {
+            throw bad_request("audio", ex.what(), "invalid_base64");
+          }
+          if (pcm.size() % 2 != 0) throw bad_request("audio", "PCM16 needs an even number of bytes");
+          if ((s.buffer.size() + pcm.size()) / 2.0 / s.input_rate > o_.limits.max_audio_seconds)
+            throw bad_request("audio",
+                              fmt::format("the buffer would hold more than this server's {:.0f} s",
+                                          o_.limits.max_audio_seconds),
+                              "audio_too_long");
+          s.buffer += pcm;
+        } else if (type == "input_audio_buffer.clear") {
+          s.buffer.clear();
+          send({{"type", "input_audio_buffer.cleared"}});
+        } else if (type == "input_audio_buffer.commit") {
+          if (s.buffer.empty())
+            throw bad_request("", "the input audio buffer is empty", "input_audio_buffer_commit_empty");
+          s.committed = std::move(s.buffer);
+          s.buffer.clear();
+          s.item_id = new_id("item_");
+          send({{"type", "input_audio_buffer.committed"},
+                {"item_id", s.item_id},
+                {"previous_item_id", nullptr}});
+        } else if (type == "response.create") {
+          respond(s, e, ws, send, pending);
+        } else if (type == "response.cancel") {
+          send_error(bad_request("", "no response in progress", "response_cancel_not_active"), event_id);
+        } else {
+          throw bad_request("type",
+                            "'" + type +
+                                "': this server takes session.update, input_audio_buffer.append, "
+                                "commit and clear, response.create and response.cancel",
+                            "unknown_event");
+        }
+      } catch (const ApiError& ex) {
+        send_error(ex, event_id);
+      } catch (const InputError& ex) {
+        send_error(bad_request("", ex.what()), event_id);
+      } catch (const std::exception& ex) {
+        log_error("serve", "realtime {}: {}", s.id, ex.what());
+        send_error(ApiError(500, "server_error", "", "", "internal error"), event_id);
+      }
+    }
+  }
+
+  template <class Send>
+  void respond(RealtimeSession& s, const Json& event, WebSocketConnection& ws, Send& send,
+               std::deque<std::string>& pending) {
+    affect::ConditionOptions affect_options = s.affect;
+    if (event.contains("response") && event["response"].is_object() && event["response"].contains("affect"))
+      affect_options = parse_affect(event["response"]["affect"], "response.affect");
+    if (s.committed.empty())
+      throw bad_request("", "no committed input audio (append, then input_audio_buffer.commit)",
+                        "input_audio_missing");
+    const auto t0 = Clock::now();
+    if (admission_.acquire(after(t0, o_.queue_timeout_s), {}) != Admission::Result::Admitted)
+      throw ApiError(429, "rate_limit_error", "", "server_busy", "every slot is taken; retry shortly");
+    Slot slot(admission_);
+    io::Audio input;
+    input.sample_rate = s.input_rate;
+    input.samples.resize(s.committed.size() / 2);
+    for (size_t i = 0; i < input.samples.size(); ++i) {
+      const auto lo = static_cast<unsigned char>(s.committed[2 * i]);
+      const auto hi = static_cast<unsigned char>(s.committed[2 * i + 1]);
+      input.samples[i] = static_cast<float>(static_cast<int16_t>(lo | (hi << 8))) / 32768.0f;
+    }
+    Rng unused(0);
+    const auto condition = affect::resolve_condition(affect_options, unused);
+    infer::ReplyRequest rr;
+    rr.system = s.system;
+    rr.query_codes = engine_.encode(input);
+    rr.condition = condition.used;
+    rr.emotion = affect_options.source() == affect::ConditionSource::Emotion ? condition.label : "";
+    rr.sampling = o_.sampling;
+    if (s.temperature) rr.sampling.temperature = *s.temperature;
+    if (s.max_tokens) rr.sampling.max_new_tokens = *s.max_tokens;
+    rr.seed = new_seed();
+    rr.stream_audio = true;
+    const std::string response_id = new_id("resp_"), item_id = new_id("item_");
+    const Json affect_echo =
+        describe_condition(condition, engine_.system_prompt(s.system, rr.condition, rr.emotion));
+    send({{"type", "response.created"},
+          {"response",
+           {{"id", response_id},
+            {"object", "realtime.response"},
+            {"status", "in_progress"},
+            {"affect", affect_echo}}}});
+    bool cancelled = false, open = true;
+    double first_audio_s = -1;
+    infer::ReplyEvents events;
+    events.on_text = [&](const std::string& piece) {
+      if (open)
+        open = send({{"type", "response.audio_transcript.delta"},
+                     {"response_id", response_id},
+                     {"item_id", item_id},
+                     {"output_index", 0},
+                     {"content_index", 0},
+                     {"delta", piece}});
+    };
+    events.on_audio = [&](const std::vector<float>& pcm) {
+      if (!open) return;
+      if (first_audio_s < 0) first_audio_s = seconds_since(t0);
+      open = send({{"type", "response.audio.delta"},
+                   {"response_id", response_id},
+                   {"item_id", item_id},
+                   {"output_index", 0},
+                   {"content_index", 0},
+                   {"delta", io::base64_encode(io::to_pcm16(pcm))}});
+    };
+    // Between steps: read what the client sent; a response.cancel ends this reply, anything else waits.
+    events.cancelled = [&] {
+      while (open && !cancelled && ws.readable()) {
+        auto m = ws.receive();
+        if (!m) {
+          open = false;
+          break;
+        }
+        if (m->find("\"response.cancel\"") != std::string::npos) {
+          try {
+            if (Json::parse(*m).value("type", "") == "response.cancel") {
+              cancelled = true;
+              break;
+            }
+          } catch (const std::exception&) {
+          }
+        }
+        pending.push_back(std::move(*m));
+      }
+      return cancelled || !open;
+    };
+    const auto reply = engine_.reply(rr, events);
+    if (!open) return;
+    if (!cancelled) {
+      send({{"type", "response.audio.done"}, {"response_id", response_id}, {"item_id", item_id}});
+      send({{"type", "response.audio_transcript.done"},
+            {"response_id", response_id},
+            {"item_id", item_id},
+            {"transcript", reply.text}});
+    }
+    send({{"type", "response.done"},
+          {"response",
+           {{"id", response_id},
+            {"object", "realtime.response"},
+            {"status", cancelled ? "cancelled" : "completed"},
+            {"output",
+             {{{"id", item_id},
+               {"type", "message"},
+               {"role", "assistant"},
+               {"content", {{{"type", "audio"}, {"transcript", reply.text}}}}}}},
+            {"usage",
+             {{"input_tokens", reply.prompt_tokens},
+              {"output_tokens", reply.generated_tokens},
+              {"total_tokens", reply.prompt_tokens + reply.generated_tokens}}},
+            {"affect", affect_echo},
+            {"timing",
+             {{"first_audio_seconds", first_audio_s >= 0 ? Json(first_audio_s) : Json(nullptr)},
+              {"generation_seconds", reply.generation_seconds},
+              {"total_seconds", seconds_since(t0)}}}}}});
   }
 };
 

@@ -150,6 +150,10 @@ class WebSocket : public WebSocketConnection {
     if (ec) return std::nullopt;
     return beast::buffers_to_string(buffer.data());
   }
+  bool readable() override {
+    pollfd p{c_.fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
   bool send(const std::string& text) override {
     std::lock_guard<std::mutex> lock(send_mutex_);
     if (closed_) return false;
@@ -259,6 +263,15 @@ struct HttpServer::Impl {
       if (websocket::is_upgrade(req) && handlers.accepts_websocket && handlers.accepts_websocket(r)) {
         websocket::stream<tcp::socket&> ws(c.socket);
         ws.read_message_max(options.max_websocket_message);
+        // A browser cannot send headers on a WebSocket, so it offers its credentials as a subprotocol;
+        // the handshake must name one of the offered protocols back or the browser drops the connection.
+        const std::string offered = r.header("sec-websocket-protocol");
+        if (!offered.empty()) {
+          const std::string first = offered.substr(0, offered.find(','));
+          ws.set_option(websocket::stream_base::decorator([first](websocket::response_type& res) {
+            res.set(http::field::sec_websocket_protocol, first);
+          }));
+        }
         ws.accept(req, ec);
         if (ec) break;
         WebSocket conn(ws, c);

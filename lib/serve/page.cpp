@@ -52,7 +52,7 @@ const std::string& page_html() {
 <script>
 "use strict";
 const pad = document.getElementById("pad"), ctx = pad.getContext("2d");
-const state = { v: 0, a: 0, na: false, anchors: [], dragging: false, played: 0 };
+const state = { v: 0, a: 0, na: false, anchors: [], dragging: false };
 window.sympState = state;
 const $ = (id) => document.getElementById(id);
 const toX = (v) => (v + 1) / 2 * pad.width, toY = (a) => (1 - (a + 1) / 2) * pad.height;
@@ -169,6 +169,7 @@ async function send(wav) {
   const res = await fetch("/v1/chat/completions", { method: "POST", headers: headers(), body: JSON.stringify(body) });
   if (!res.ok) { const err = await res.json().catch(() => ({})); $("status").textContent = "error: " + ((err.error || {}).message || res.status); return; }
   const ac = new AudioContext(); let at = ac.currentTime + 0.05; const pieces = [];
+  state.player = ac; state.firstStart = undefined;
   const reader = res.body.getReader(), dec = new TextDecoder(); let buf = "";
   for (;;) {
     const { value, done } = await reader.read(); if (done) break;
@@ -190,8 +191,9 @@ async function send(wav) {
         pieces.push(f);
         const b = ac.createBuffer(1, n, ev.audio_sample_rate || 22050); b.copyToChannel(f, 0);
         const node = ac.createBufferSource(); node.buffer = b; node.connect(ac.destination);
-        at = Math.max(at, ac.currentTime); node.start(at); at += b.duration;
-        node.onended = () => { state.played += n; };
+        at = Math.max(at, ac.currentTime); node.start(at);
+        if (state.firstStart === undefined) state.firstStart = at;
+        at += b.duration;
       }
     }
   }

@@ -307,3 +307,51 @@ TEST_CASE("serve: a client that disconnects cancels its reply", "[serve]") {
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
   CHECK(server.log().find("client gone") != std::string::npos);
 }
+
+namespace {
+
+// Runs a client of tests/serve/clients/ with Node against `server`, after installing the pinned packages
+// (once per machine, into the temp dir). Returns the client's stdout; fails the test when it fails.
+std::string run_node_client(const std::string& script, const ServerProcess& server, const std::string& wav) {
+  const std::string clients = std::string(SYMP_SOURCE_DIR) + "/tests/serve/clients";
+  const auto modules = fs::temp_directory_path() / "symp-serve-clients";
+  const auto install = run_command("bash " + clients + "/install.sh " + modules.string());
+  INFO("install.sh:\n" << install.err);
+  REQUIRE(install.exit_code == 0);
+  // Node resolves packages next to the script: the scripts are copied beside node_modules.
+  fs::copy_file(clients + "/" + script, modules / script, fs::copy_options::overwrite_existing);
+  const auto r = run_command("node " + (modules / script).string() + " " + server.url() + " " + wav);
+  INFO("node " << script << ":\n" << r.out << "\n" << r.err << "\nserver log:\n" << server.log());
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
+}  // namespace
+
+TEST_CASE("serve: the official openai npm client gets audio replies streams and typed errors",
+          "[serve][node]") {
+  const auto& p = infer::tiny_pipeline();
+  ServerProcess server(systems_args(p));
+  const auto out = Json::parse(run_node_client("openai_client.mjs", server, p.queries[0]));
+  CHECK(out.at("models") == Json::array({"base", "lora"}));
+  CHECK(out.at("stream").at("pcm_bytes").get<int64_t>() > 0);
+  CHECK(out.at("errors") == Json::array({"affect.valence", "model_not_found", "invalid_base64"}));
+}
+
+TEST_CASE("serve: the realtime endpoint speaks to a ws client and cancels on response.cancel",
+          "[serve][node]") {
+  const auto& p = infer::tiny_pipeline();
+  ServerProcess server(systems_args(p, 100000));
+  const auto out = Json::parse(run_node_client("realtime_client.mjs", server, p.queries[0]));
+  CHECK(out.at("response").at("audio_seconds").get<double>() > 0);
+  CHECK(out.at("cancelled_after_tokens").get<int64_t>() < 100000);
+}
+
+TEST_CASE("serve: the page in headless Chromium records answers and plays at the VA clicked",
+          "[serve][node]") {
+  const auto& p = infer::tiny_pipeline();
+  ServerProcess server(systems_args(p));
+  const auto out = Json::parse(run_node_client("page_client.mjs", server, p.queries[0]));
+  CHECK(out.at("prompt") == "Please respond in English. User emotion (valence=0.75, arousal=0.90)");
+  CHECK(out.at("samples").get<int64_t>() > 0);
+}

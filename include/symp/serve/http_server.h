@@ -40,13 +40,15 @@ class ResponseWriter {
   virtual bool client_gone() = 0;
 };
 
-// One WebSocket connection, after the handshake. receive() and send() may be called from two threads (one
-// reader, one writer); sends are serialised.
+// One WebSocket connection, after the handshake, used from one thread: a handler that generates while it
+// listens checks readable() between steps and receive()s only then.
 class WebSocketConnection {
  public:
   virtual ~WebSocketConnection() = default;
-  // The next text message; nullopt when the client closed or the connection failed.
+  // The next text message (blocks); nullopt when the client closed or the connection failed.
   virtual std::optional<std::string> receive() = 0;
+  // Whether bytes of a next message have arrived (receive() would not wait long).
+  virtual bool readable() = 0;
   virtual bool send(const std::string& text) = 0;  // false once the connection is gone
   virtual void close() = 0;
 };
