@@ -271,6 +271,34 @@ Reply Engine::reply(const ReplyRequest& request, const ReplyEvents& events) {
   const auto t0 = Clock::now();
   nn::KvCache cache;
   cache.reserve(reply.prompt_tokens + max_new);
+  // Audio while generating: with a prefix-stable decoder, the ids so far are decoded every few ids and the
+  // samples that later ids cannot change are sent (their concatenation is decode(all ids) exactly).
+  const int lookahead = m.codec->prefix_stable_lookahead();
+  const bool early_audio = request.stream_audio && request.decode_audio && events.on_audio && lookahead >= 0;
+  const double samples_per_id = m.codec->output_sample_rate() / m.codec->frame_rate();
+  size_t audio_sent = 0;                                    // samples sent so far
+  size_t next_decode = static_cast<size_t>(lookahead) + 2;  // decode when this many ids are there
+  const auto t_gen = Clock::now();
+  auto send_stable_audio = [&](const std::vector<int64_t>& ids, bool final) {
+    std::vector<float> wav;
+    {
+      std::lock_guard<std::mutex> lock(m.codec_mutex);
+      wav = m.codec->decode(ids);
+    }
+    const size_t stable =
+        final
+            ? wav.size()
+            : std::min(wav.size(), static_cast<size_t>(std::max<int64_t>(
+                                       0, static_cast<int64_t>((static_cast<double>(ids.size()) - lookahead) *
+                                                               samples_per_id))));
+    if (stable <= audio_sent) return;
+    if (reply.first_audio_seconds < 0) reply.first_audio_seconds = seconds_since(t_gen);
+    std::vector<float> piece(wav.begin() + static_cast<std::ptrdiff_t>(audio_sent),
+                             wav.begin() + static_cast<std::ptrdiff_t>(stable));
+    reply.audio.insert(reply.audio.end(), piece.begin(), piece.end());
+    audio_sent = stable;
+    events.on_audio(piece);
+  };
   auto ids = torch::tensor(built.ids, torch::kInt64).view({1, -1}).to(m.device);
   std::vector<int64_t> text_ids, codes;
   for (int step = 0; step < max_new; ++step) {
@@ -289,6 +317,11 @@ Reply Engine::reply(const ReplyRequest& request, const ReplyEvents& events) {
     ++reply.generated_tokens;
     if (next >= m.audio_first && next <= m.audio_last) {
       codes.push_back(next - m.audio_first);
+      if (early_audio && codes.size() >= next_decode) {
+        send_stable_audio(codes, false);
+        // Decoding again grows with the reply: space the decodes out as it gets longer.
+        next_decode = codes.size() + std::max<size_t>(4, codes.size() / 4);
+      }
     } else {
       text_ids.push_back(next);
       if (streamer) streamer->update(m.tokenizer->decode(text_ids));
@@ -310,7 +343,11 @@ Reply Engine::reply(const ReplyRequest& request, const ReplyEvents& events) {
   reply.text_tokens = static_cast<int64_t>(text_ids.size());
   reply.audio_tokens = static_cast<int64_t>(codes.size());
 
-  if (!codes.empty() && reply.stopped != "cancelled" && request.decode_audio) {
+  if (early_audio && !codes.empty() && reply.stopped != "cancelled") {
+    const auto t1 = Clock::now();
+    send_stable_audio(codes, true);
+    reply.decode_seconds = seconds_since(t1);
+  } else if (!codes.empty() && reply.stopped != "cancelled" && request.decode_audio) {
     const auto t1 = Clock::now();
     std::lock_guard<std::mutex> lock(m.codec_mutex);
     if (request.stream_audio) {

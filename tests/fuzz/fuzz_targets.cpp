@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "symp/core/error.h"
+#include "symp/core/rng.h"
 #include "symp/io/audio.h"
 #include "symp/io/openai_reply.h"
 #include "symp/io/safetensors.h"
@@ -20,6 +21,7 @@
 #include "symp/records/judge_item.h"
 #include "symp/records/manifest.h"
 #include "symp/records/response.h"
+#include "symp/serve/api.h"
 #include "symp/speech/yaml.h"
 #include "symp/text/glm_tokenizer.h"
 #include "symp/text/sentencepiece.h"
@@ -223,6 +225,34 @@ void run_openai_reply(const uint8_t* data, size_t size) {
   (void)io::transcription_text(body);
 }
 
+// A /v1/chat/completions body as symp serve parses it: only ApiError (a 400 naming the field) may come out;
+// what it accepts must resolve to a condition, and its audio must open or fail with an InputError.
+void run_serve_request(const uint8_t* data, size_t size) {
+  serve::Limits limits;
+  limits.max_audio_bytes = 1 << 20;
+  serve::ChatRequest request;
+  try {
+    request = serve::parse_chat_request(as_string(data, size), limits);
+  } catch (const serve::ApiError& e) {
+    FUZZ_CHECK(e.status == 400);
+    FUZZ_CHECK(!std::string(e.what()).empty());
+    return;
+  }
+  FUZZ_CHECK(!request.audio.empty() || !request.text.empty());
+  Rng rng(0);
+  const auto condition = affect::resolve_condition(request.affect, rng);
+  if (condition.used) {
+    FUZZ_CHECK(condition.used->valence >= -1 && condition.used->valence <= 1);
+    FUZZ_CHECK(condition.used->arousal >= -1 && condition.used->arousal <= 1);
+  }
+  if (!request.audio.empty()) {
+    try {
+      (void)io::decode_audio_bytes(request.audio, request.audio_param);
+    } catch (const InputError&) {
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -241,6 +271,7 @@ const std::vector<Target>& targets() {
       {"audio", "an audio file through libsndfile and the resampler", run_audio},
       {"judge_rating", "an audio judge's reply text to a 1-5 rating", run_judge_rating},
       {"openai_reply", "the JSON body of a chat completion or transcription reply", run_openai_reply},
+      {"serve_request", "a symp serve chat-completion request (messages, audio, affect)", run_serve_request},
   };
   return all;
 }

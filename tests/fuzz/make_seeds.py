@@ -112,3 +112,17 @@ for name, body in {
         "transcription": {"text": "hello there"},
         "error": {"error": {"message": "overloaded", "code": 503}}}.items():
     put("openai_reply", name, json.dumps(body))
+
+# symp serve's chat-completion requests: audio parts, every affect form, streaming and sampling fields.
+speech = base64.b64encode(wav(16000, 2, struct.pack("<32h", *[(i * 991) % 8000 - 4000 for i in range(32)]))).decode()
+audio_part = {"type": "input_audio", "input_audio": {"data": speech, "format": "wav"}}
+user = [{"role": "system", "content": "be kind"}, {"role": "user", "content": [{"type": "text", "text": "hi"}, audio_part]}]
+for name, extra in {
+        "plain": {},
+        "va": {"affect": {"valence": 0.25, "arousal": -0.5}, "seed": 7},
+        "emotion": {"affect": {"emotion": "happy"}, "stream": True, "audio": {"format": "pcm16", "voice": "x"}},
+        "interpolate": {"affect": {"interpolate": ["happy", "sad"], "t": 0.25}, "temperature": 0.7, "top_p": 0.9},
+        "taxonomy": {"affect": {"taxonomy": "isear", "probs": {"joy": 0.7, "fear": 0.3}}, "max_tokens": 64},
+        "none": {"affect": {"none": True}, "modalities": ["text"], "max_completion_tokens": 10, "n": 1}}.items():
+    put("serve_request", name, json.dumps(dict({"model": "lora", "messages": user}, **extra)))
+put("serve_request", "text_only", json.dumps({"messages": [{"role": "user", "content": "hello"}]}))

@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "serve_fixture.h"
@@ -354,4 +356,87 @@ TEST_CASE("serve: the page in headless Chromium records answers and plays at the
   const auto out = Json::parse(run_node_client("page_client.mjs", server, p.queries[0]));
   CHECK(out.at("prompt") == "Please respond in English. User emotion (valence=0.75, arousal=0.90)");
   CHECK(out.at("samples").get<int64_t>() > 0);
+}
+
+namespace {
+
+// The resident memory of a process, in KiB (VmRSS of /proc/PID/status).
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("serve: 8 clients for 60 s of good and malformed requests", "[serve][load]") {
+  const auto& p = infer::tiny_pipeline();
+  // Two slots and a queue that holds everyone else: no good request may be turned away.
+  ServerProcess server(systems_args(p) + " --max-concurrency 2 --max-queue 8 --queue-timeout 120");
+  const auto wav = infer::read_text(p.queries[0]);
+  const std::vector<std::string> bad = {
+      "{\"messages\": [",
+      chat_body("x", {{"affect", {{"valence", 2}, {"arousal", 0}}}}),
+      chat_body(wav, {{"model", "nobody"}}),
+      chat_body(wav, {{"affect", {{"emotion", "elated"}}}}),
+      chat_body(wav.substr(0, 200)),
+      R"({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "%%%"}}]}]})",
+  };
+  const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
+  const auto start = std::chrono::steady_clock::now();
+  const double warmup_s = 10, total_s = 60;
+  std::atomic<long> warm_rss{-1};
+  std::atomic<int> good_ok{0}, good_failed{0}, bad_400{0}, bad_other{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; seconds(std::chrono::steady_clock::now() - start) < total_s; ++i) {
+        const bool good = (i + c) % 2 == 0;
+        const std::string body =
+            good ? chat_body(wav, {{"model", c % 2 ? "lora" : "base"},
+                                   {"affect", {{"valence", (c - 4) / 4.0}, {"arousal", ((i % 5) - 2) / 2.0}}},
+                                   {"max_tokens", 30},
+                                   {"stream", i % 3 == 0}})
+                 : bad[static_cast<size_t>(i + c) % bad.size()];
+        long status = 0;
+        std::string reply;
+        try {
+          const auto r = request("POST", server.url() + "/v1/chat/completions", body);
+          status = r.status;
+          reply = r.body;
+        } catch (const std::exception& e) {
+          reply = e.what();
+        }
+        if (good && status == 200) {
+          ++good_ok;
+        } else if (!good && status == 400) {
+          ++bad_400;
+        } else {
+          ++(good ? good_failed : bad_other);
+          std::lock_guard<std::mutex> lock(failures_mutex);
+          failures.push_back(std::to_string(status) + ": " + reply.substr(0, 200));
+        }
+        if (c == 0 && warm_rss < 0 && seconds(std::chrono::steady_clock::now() - start) > warmup_s)
+          warm_rss = rss_kib(server.pid());
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const long end_rss = rss_kib(server.pid());
+  INFO("good ok " << good_ok << ", good failed " << good_failed << ", bad 400 " << bad_400 << ", bad other "
+                  << bad_other << "; RSS after warm-up " << warm_rss << " KiB, at the end " << end_rss
+                  << " KiB");
+  for (const auto& f : failures) UNSCOPED_INFO(f);
+  std::printf("load: %d good replies, %d refused with 400; RSS %ld KiB after warm-up, %ld KiB at the end\n",
+              good_ok.load(), bad_400.load(), warm_rss.load(), end_rss);
+  CHECK(good_failed == 0);
+  CHECK(bad_other == 0);
+  CHECK(good_ok > 20);
+  CHECK(bad_400 > 20);
+  REQUIRE(warm_rss > 0);
+  CHECK(end_rss <= warm_rss * 1.1);
+  CHECK(server.stop() == 0);
 }

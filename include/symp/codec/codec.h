@@ -48,6 +48,11 @@ class SpeechCodec {
   // codec that streams, like GLM-4-Voice's, emits the first piece after its first chunk of ids). The
   // default decodes everything and emits it once.
   using AudioSink = std::function<void(const std::vector<float>& piece)>;
+  // For a decoder whose output at a sample depends only on ids up to a few ids ahead of it: how many
+  // (decode(prefix) then equals decode(all) except in the last this-many ids' worth of samples, bit for
+  // bit). A generator may then play audio while ids are still being generated. -1: no such bound (decode
+  // with decode_stream() once every id is known).
+  virtual int prefix_stable_lookahead() const { return -1; }
   virtual void decode_stream(const std::vector<int64_t>& ids, const AudioSink& on_audio) {
     on_audio(decode(ids));
   }

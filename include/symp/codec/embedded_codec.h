@@ -113,6 +113,10 @@ class EmbeddedCodec : public SpeechCodec {
   int output_sample_rate() const override { return model_.config.sample_rate; }
   std::vector<int64_t> encode(const std::vector<float>& wav) override;
   std::vector<float> decode(const std::vector<int64_t>& ids) override;
+  // Each 10 ms hop reads the ids around it (interpolation between id centres, a filter of fft_size
+  // samples) and the excitation runs forward from the first sample: samples more than 3 ids before the end
+  // do not change when ids are appended.
+  int prefix_stable_lookahead() const override { return 3; }
 
   // The token of each analysed frame (quantisation only).
   std::vector<int64_t> quantise(const TokenFrames& frames) const;

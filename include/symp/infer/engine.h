@@ -63,7 +63,10 @@ struct Reply {
   std::string stopped;     // eos, user, observation, max_new_tokens, cancelled
   std::string stop_token;  // the id's name when a stop id ended it
   double generation_seconds = 0, decode_seconds = 0;
-  double first_audio_seconds = -1;  // with stream_audio: from the decoder's start to its first piece
+  // With stream_audio, seconds to the first audio piece: from the start of generation when the codec's
+  // decoder is prefix-stable and on_audio is set (audio then plays while ids are generated), else from the
+  // decoder's start.
+  double first_audio_seconds = -1;
 };
 
 class Engine {
