@@ -105,3 +105,7 @@ stage "corpus ceiling (cross-emotion similarity of the reference replies)" "$R/c
   "$SYMP" judge --responses "corpus=$R/corpus/manifest.jsonl" --out "$R/corpus_ceiling/judge"
 "$SYMP" report --run "$R"
 echo "quickstart: open $R/report.md or $R/report.html" >&2
+cat >&2 <<TALK
+quickstart: talk to the model it just trained (a page with a valence-arousal pad at http://127.0.0.1:8080/):
+  $SYMP serve --model $R/base/model --tokenizer $R/tok --adapter lora=$R/lora/adapter --include-base
+TALK
