@@ -18,15 +18,9 @@ assert.deepEqual(models, ["base", "lora"]);
 summary.models = models;
 
 // A whole reply: text, WAV audio with its transcript, and the resolved condition echoed.
-const reply = await client.chat.completions.create({
-  model: "lora",
-  modalities: ["text", "audio"],
-  audio: { voice: "alloy", format: "wav" },
-  messages: user,
-  max_tokens: 120,
-  seed: 11,
-  affect: { emotion: "happy" },
-});
+const happy = { model: "lora", modalities: ["text", "audio"], messages: user, max_tokens: 120, seed: 11,
+                affect: { emotion: "happy" } };
+const reply = await client.chat.completions.create({ ...happy, audio: { voice: "alloy", format: "wav" } });
 const message = reply.choices[0].message;
 assert.equal(reply.object, "chat.completion");
 assert.equal(reply.model, "lora");
@@ -42,16 +36,7 @@ assert.ok(reply.usage.completion_tokens > 0 && reply.usage.completion_tokens <= 
 summary.reply = { text: message.content.slice(0, 80), wav_bytes: audio.length, prompt: reply.affect.prompt };
 
 // The same request streamed: text deltas and PCM16 audio deltas, then [DONE] (the SDK ends the iteration).
-const stream = await client.chat.completions.create({
-  model: "lora",
-  modalities: ["text", "audio"],
-  audio: { voice: "alloy", format: "pcm16" },
-  messages: user,
-  max_tokens: 120,
-  seed: 11,
-  affect: { emotion: "happy" },
-  stream: true,
-});
+const stream = await client.chat.completions.create({ ...happy, audio: { voice: "alloy", format: "pcm16" }, stream: true });
 let text = "", pcmBytes = 0, chunks = 0, finish = null, firstAffect = null;
 for await (const chunk of stream) {
   ++chunks;
