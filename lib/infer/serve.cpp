@@ -19,8 +19,10 @@
 #include <fmt/format.h>
 
 #include "symp/core/error.h"
+#include "symp/core/fs.h"
 #include "symp/core/log.h"
 #include "symp/core/rng.h"
+#include "symp/data/espeak_tts.h"
 #include "symp/io/audio.h"
 #include "symp/io/base64.h"
 #include "symp/serve/http_server.h"
@@ -185,6 +187,21 @@ class Service {
                      "missing or wrong API key (send it as 'Authorization: Bearer KEY')");
   }
 
+  std::mutex tts_mutex_;
+  std::unique_ptr<data::EspeakBackend> tts_;
+  std::optional<data::SpeechStyle> tts_style_;
+
+  io::Audio speak(const std::string& text) {
+    std::lock_guard<std::mutex> lock(tts_mutex_);
+    if (!tts_) {
+      const auto table = data::TtsStyleTable::load(data_path("gen/tts_style.json").string());
+      if (table.espeak_query_voices.empty()) throw RuntimeError("tts_style.json: no espeak query voice");
+      tts_ = std::make_unique<data::EspeakBackend>(table);
+      tts_style_ = table.query_style("neutral", affect::VA{0, 0}, table.espeak_query_voices.front());
+    }
+    return tts_->synthesize(text, *tts_style_);
+  }
+
   std::string new_id(const char* prefix) {
     std::lock_guard<std::mutex> lock(rng_mutex_);
     return fmt::format("{}{:016x}", prefix, ids_());
@@ -263,14 +280,17 @@ class Service {
       throw ApiError(400, "invalid_request_error", "model", "model_not_found",
                      "model: no system '" + system + "' (this server has " + known + ")");
     }
-    if (req.audio.empty())
-      throw bad_request("messages", "this model answers speech: give the user message an input_audio part",
-                        "audio_required");
     io::Audio audio;
-    try {
-      audio = io::decode_audio_bytes(req.audio, req.audio_param);
-    } catch (const Error& e) {
-      throw bad_request(req.audio_param, e.what(), "invalid_audio");
+    if (req.audio.empty()) {
+      // Text only: the model answers speech, so the text is read out first by the embedded TTS, in the
+      // neutral voice the corpus's neutral queries use.
+      audio = speak(req.text);
+    } else {
+      try {
+        audio = io::decode_audio_bytes(req.audio, req.audio_param);
+      } catch (const Error& e) {
+        throw bad_request(req.audio_param, e.what(), "invalid_audio");
+      }
     }
     if (audio.duration() > o_.limits.max_audio_seconds)
       throw bad_request(req.audio_param,
@@ -314,6 +334,8 @@ class Service {
     rr.stream_audio = req.stream;
     const std::string prompt = engine_.system_prompt(system, rr.condition, rr.emotion);
     Json affect_echo = describe_condition(condition, prompt);
+    const char* input_speech =
+        req.audio.empty() ? "the text, read by espeak-ng (symp's embedded TTS)" : "the user's audio";
 
     const std::string id = new_id("chatcmpl-");
     const std::string audio_id = new_id("audio_");
@@ -356,6 +378,7 @@ class Service {
                       {"completion_tokens", reply.generated_tokens},
                       {"total_tokens", reply.prompt_tokens + reply.generated_tokens}}},
                     {"affect", affect_echo},
+                    {"input_speech", input_speech},
                     {"seed", rr.seed},
                     {"timing",
                      {{"queued_seconds", queued_s},
@@ -377,6 +400,7 @@ class Service {
     w.start_stream(200, "text/event-stream");
     Json first = chunk({{"role", "assistant"}, {"content", ""}});
     first["affect"] = affect_echo;
+    first["input_speech"] = input_speech;
     first["seed"] = rr.seed;
     bool open = w.write(sse(first));
     double first_audio_s = -1;

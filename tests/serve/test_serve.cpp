@@ -225,6 +225,13 @@ TEST_CASE("serve: bad requests get a 400 naming the field and the server stays u
   CHECK(ok.at("affect").at("prompt") ==
         "Please respond in English. User emotion (valence=-0.50, arousal=0.25)");
   CHECK(ok.at("usage").at("completion_tokens").get<int>() <= 20);
+  CHECK(ok.at("input_speech") == "the user's audio");
+  // Text only: read out by the embedded TTS first, then answered like speech.
+  const auto spoken =
+      post_chat(server, R"({"messages": [{"role": "user", "content": "How do I start running?"}],
+                                          "max_tokens": 20, "affect": {"emotion": "sad"}})");
+  CHECK(spoken.at("input_speech").get<std::string>().find("espeak-ng") != std::string::npos);
+  CHECK(spoken.at("usage").at("prompt_tokens").get<int>() > 20);
 }
 
 TEST_CASE("serve: --api-key-env makes every API request need the bearer key", "[serve]") {
