@@ -20,13 +20,15 @@ pkgs=(
   praat alsa-utils                  # accuracy references for eval-prosody tests
   clang libclang-rt-14-dev llvm     # libFuzzer targets under ASan + UBSan (scripts/fuzz.sh), symbolized stacks
   time                              # CPU seconds per fuzz target (scripts/fuzz.sh)
-  nodejs npm chromium               # symp serve tests: the openai and ws npm clients, the page in Chromium
+  nodejs chromium                   # symp serve tests: the openai and ws npm clients, the page in Chromium
 )
 
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm: a nodejs from NodeSource carries its own and conflicts with Debian's npm package.
+command -v npm >/dev/null || missing+=(npm)
 
 if ((${#missing[@]})); then
   SUDO=""

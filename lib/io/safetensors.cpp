@@ -311,11 +311,19 @@ SafetensorsModel SafetensorsModel::open(const std::string& file_or_dir) {
     std::map<std::string, std::vector<std::string>> by_shard;
     for (const auto& [tensor, shard] : index["weight_map"].items()) {
       if (!shard.is_string()) throw InputError(index_path + ": weight_map." + tensor + " is not a file name");
-      by_shard[shard.get<std::string>()].push_back(tensor);
+      // A shard is a file beside the index: no folder part, no "..", no name longer than a file system
+      // allows.
+      const auto name = shard.get<std::string>();
+      if (name.empty() || name.size() > 255 || name == "." || name == ".." ||
+          name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+        throw InputError(index_path + ": weight_map." + tensor + ": '" + name.substr(0, 80) +
+                         "' is not a file name in the index's folder");
+      by_shard[name].push_back(tensor);
     }
     for (auto& [shard, tensors] : by_shard) {
       const auto shard_path = (p / shard).string();
-      if (!fs::exists(shard_path)) throw InputError(index_path + ": shard '" + shard + "' is missing");
+      std::error_code ec;
+      if (!fs::exists(shard_path, ec)) throw InputError(index_path + ": shard '" + shard + "' is missing");
       auto file = SafetensorsFile::open(shard_path);
       auto names = file.names();
       std::sort(tensors.begin(), tensors.end());

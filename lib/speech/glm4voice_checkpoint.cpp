@@ -102,6 +102,9 @@ class Unpickler {
           break;
         case 0x8a: {  // LONG1: little-endian two's complement
           int n = byte();
+          if (n > 8)
+            throw InputError(file_ + ": data.pkl: an integer of " + std::to_string(n) +
+                             " bytes (at most 8 fit)");
           int64_t v = 0;
           for (int i = 0; i < n; ++i) v |= int64_t(byte()) << (8 * i);
           if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v -= int64_t(1) << (8 * n);

@@ -171,6 +171,10 @@ GlmTokenizer GlmTokenizer::load(const std::string& dir) {
     const io::Json& added = io::require_field(config, "added_tokens_decoder", config_path);
     std::set<size_t> lengths;
     for (const auto& [key, value] : added.items()) {
+      // An id is a non-negative decimal integer (a negative or huge one would index outside the vocabulary).
+      if (key.empty() || key.size() > 9 || key.find_first_not_of("0123456789") != std::string::npos)
+        throw InputError(config_path + ": added_tokens_decoder: '" + key +
+                         "' is not a token id (0 to 999999999)");
       const int64_t id = std::stoll(key);
       const std::string content = io::require_string(value, "content", "added token " + key);
       if (content.empty()) throw InputError("added token " + key + " is empty");

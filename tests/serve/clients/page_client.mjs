@@ -11,6 +11,9 @@ const browser = await puppeteer.launch({
   headless: true,
   args: [
     "--no-sandbox",  // tests run as root in CI containers
+    // Nothing outside 127.0.0.1 is reachable: no background connections to try.
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--disable-gpu", "--disable-quic",
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
     `--use-file-for-fake-audio-capture=${wavPath}`,
