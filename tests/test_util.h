@@ -40,16 +40,12 @@ struct RunResult {
   std::string err;  // stderr
 };
 
-// Runs `symp <args>` (args are passed to the shell as written) and captures both streams.
-// Runs `symp args` (optionally behind a command such as "env -u VAR") and collects stdout, stderr and the
-// code.
-inline RunResult run_symp(const std::string& args, const std::string& prefix = "") {
+// Runs a shell command; collects stdout, stderr and the exit code.
+inline RunResult run_command(const std::string& command) {
   const auto err_file =
       std::filesystem::temp_directory_path() / ("symp-test-stderr-" + std::to_string(::getpid()));
-  const std::string cmd = (prefix.empty() ? "" : prefix + " ") + std::string(SYMP_BINARY) + " " + args +
-                          " 2>" + err_file.string();
   RunResult result;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
+  FILE* pipe = ::popen((command + " 2>" + err_file.string()).c_str(), "r");
   if (!pipe) return result;
   std::array<char, 4096> buf{};
   size_t n;
@@ -62,6 +58,12 @@ inline RunResult run_symp(const std::string& args, const std::string& prefix = "
   }
   std::filesystem::remove(err_file);
   return result;
+}
+
+// Runs `symp args` (args are passed to the shell as written; optionally behind a command such as
+// "env -u VAR") and collects stdout, stderr and the code.
+inline RunResult run_symp(const std::string& args, const std::string& prefix = "") {
+  return run_command((prefix.empty() ? "" : prefix + " ") + std::string(SYMP_BINARY) + " " + args);
 }
 
 inline std::string fixtures_dir() {

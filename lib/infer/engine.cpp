@@ -109,6 +109,12 @@ int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng&
   return idx.index_select(0, chosen.view({1})).item<int64_t>();
 }
 
+// The anchor the text baseline names: `emotion` when given, else the nearest to the condition ("" for N/A).
+std::string named_anchor(const std::optional<affect::VA>& condition, const std::string& emotion) {
+  if (!condition) return "";
+  return !emotion.empty() ? emotion : affect::AnchorSet::builtin().nearest(*condition).name;
+}
+
 struct EngineSystem {
   SystemSpec spec;
   text::PromptStyle style = text::PromptStyle::Sympatheia;
@@ -211,10 +217,7 @@ std::string Engine::prompt_style(const std::string& system) const {
 
 std::string Engine::system_prompt(const std::string& system, const std::optional<affect::VA>& condition,
                                   const std::string& emotion) const {
-  const std::string named = !condition         ? ""
-                            : !emotion.empty() ? emotion
-                                               : affect::AnchorSet::builtin().nearest(*condition).name;
-  return text::style_system_line(impl_->find(system).style, condition, named);
+  return text::style_system_line(impl_->find(system).style, condition, named_anchor(condition, emotion));
 }
 
 void Engine::load_all() {
@@ -252,13 +255,9 @@ Reply Engine::reply(const ReplyRequest& request, const ReplyEvents& events) {
   const auto model = m.model(sys);
   torch::NoGradGuard no_grad;
 
-  // The text baseline names an anchor: the request's, else the nearest to the condition.
-  const std::string named = !request.condition ? ""
-                            : !request.emotion.empty()
-                                ? request.emotion
-                                : affect::AnchorSet::builtin().nearest(*request.condition).name;
   const auto built =
-      text::build_prompt(sys.style, request.condition, named, request.query_codes, *m.tokenizer);
+      text::build_prompt(sys.style, request.condition, named_anchor(request.condition, request.emotion),
+                         request.query_codes, *m.tokenizer);
   Reply reply;
   reply.prompt = built.system;
   reply.prompt_style = text::prompt_style_name(sys.style);

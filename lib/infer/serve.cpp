@@ -119,6 +119,13 @@ std::string sse(const Json& event) {
   return "data: " + event.dump() + "\n\n";
 }
 
+// A chat completion's token counts.
+Json usage(const infer::Reply& reply) {
+  return {{"prompt_tokens", reply.prompt_tokens},
+          {"completion_tokens", reply.generated_tokens},
+          {"total_tokens", reply.prompt_tokens + reply.generated_tokens}};
+}
+
 class Service {
  public:
   Service(const ServeOptions& o, infer::Engine& engine)
@@ -373,10 +380,7 @@ class Service {
                      {{{"index", 0},
                        {"message", message},
                        {"finish_reason", reply.stopped == "max_new_tokens" ? "length" : "stop"}}}},
-                    {"usage",
-                     {{"prompt_tokens", reply.prompt_tokens},
-                      {"completion_tokens", reply.generated_tokens},
-                      {"total_tokens", reply.prompt_tokens + reply.generated_tokens}}},
+                    {"usage", usage(reply)},
                     {"affect", affect_echo},
                     {"input_speech", input_speech},
                     {"seed", rr.seed},
@@ -427,9 +431,7 @@ class Service {
       Json last = chunk(Json::object(), reply.stopped == "max_new_tokens" ? "length" : "stop");
       if (req.want_audio)
         last["choices"][0]["delta"]["audio"] = {{"id", audio_id}, {"transcript", reply.text}};
-      last["usage"] = {{"prompt_tokens", reply.prompt_tokens},
-                       {"completion_tokens", reply.generated_tokens},
-                       {"total_tokens", reply.prompt_tokens + reply.generated_tokens}};
+      last["usage"] = usage(reply);
       last["timing"] = {{"queued_seconds", queued_s},
                         {"generation_seconds", reply.generation_seconds},
                         {"decode_seconds", reply.decode_seconds},
@@ -624,14 +626,7 @@ class Service {
     if (admission_.acquire(after(t0, o_.queue_timeout_s), {}) != Admission::Result::Admitted)
       throw ApiError(429, "rate_limit_error", "", "server_busy", "every slot is taken; retry shortly");
     Slot slot(admission_);
-    io::Audio input;
-    input.sample_rate = s.input_rate;
-    input.samples.resize(s.committed.size() / 2);
-    for (size_t i = 0; i < input.samples.size(); ++i) {
-      const auto lo = static_cast<unsigned char>(s.committed[2 * i]);
-      const auto hi = static_cast<unsigned char>(s.committed[2 * i + 1]);
-      input.samples[i] = static_cast<float>(static_cast<int16_t>(lo | (hi << 8))) / 32768.0f;
-    }
+    const io::Audio input{io::from_pcm16(s.committed), s.input_rate};
     Rng unused(0);
     const auto condition = affect::resolve_condition(affect_options, unused);
     infer::ReplyRequest rr;

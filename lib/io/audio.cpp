@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -29,48 +30,45 @@ uint32_t le32(const unsigned char* p) {
 }
 
 // libsndfile quietly reads what is there when a WAV's data chunk is cut short. A truncated file is an
-// interrupted write, so say so: the data chunk must fit in the file (streaming writers' 0 / 0xFFFFFFFF
-// "unknown size" markers are accepted).
-void check_wav_not_truncated(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+// interrupted write, so say so: the data chunk must fit in the `size` bytes (streaming writers' 0 /
+// 0xFFFFFFFF "unknown size" markers are accepted). `read` fills `n` bytes at an offset, false past the end.
+void check_wav_not_truncated(const std::string& where, uint64_t size,
+                             const std::function<bool(uint64_t at, unsigned char* out, size_t n)>& read) {
   unsigned char header[12];
-  if (!in.read(reinterpret_cast<char*>(header), 12)) return;
+  if (!read(0, header, 12)) return;
   if (std::memcmp(header, "RIFF", 4) != 0 || std::memcmp(header + 8, "WAVE", 4) != 0) return;
-  const auto file_size = static_cast<uint64_t>(fs::file_size(path));
   uint64_t pos = 12;
   unsigned char chunk[8];
-  while (in.seekg(static_cast<std::streamoff>(pos)) && in.read(reinterpret_cast<char*>(chunk), 8)) {
-    const uint32_t size = le32(chunk + 4);
+  while (read(pos, chunk, 8)) {
+    const uint32_t chunk_size = le32(chunk + 4);
     if (std::memcmp(chunk, "data", 4) == 0) {
-      if (size == 0 || size == 0xFFFFFFFFu) return;
-      if (pos + 8 + size > file_size) {
+      if (chunk_size == 0 || chunk_size == 0xFFFFFFFFu) return;
+      if (pos + 8 + chunk_size > size) {
         throw InputError(
-            fmt::format("{}: truncated WAV: the data chunk declares {} bytes but the file holds {}", path,
-                        size, file_size - pos - 8));
+            fmt::format("{}: truncated WAV: the data chunk declares {} bytes but the file holds {}", where,
+                        chunk_size, size - pos - 8));
       }
       return;
     }
-    pos += 8 + size + (size & 1);
+    pos += 8 + uint64_t(chunk_size) + (chunk_size & 1);
   }
 }
 
-// The same check on bytes in memory.
+void check_wav_file_not_truncated(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  check_wav_not_truncated(
+      path, static_cast<uint64_t>(fs::file_size(path)), [&](uint64_t at, unsigned char* out, size_t n) {
+        return static_cast<bool>(in.seekg(static_cast<std::streamoff>(at)) &&
+                                 in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n)));
+      });
+}
+
 void check_wav_bytes_not_truncated(const std::string& bytes, const std::string& where) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  if (bytes.size() < 12 || std::memcmp(p, "RIFF", 4) != 0 || std::memcmp(p + 8, "WAVE", 4) != 0) return;
-  uint64_t pos = 12;
-  while (pos + 8 <= bytes.size()) {
-    const uint32_t size = le32(p + pos + 4);
-    if (std::memcmp(p + pos, "data", 4) == 0) {
-      if (size == 0 || size == 0xFFFFFFFFu) return;
-      if (pos + 8 + size > bytes.size()) {
-        throw InputError(fmt::format("{}: truncated WAV: the data chunk declares {} bytes but {} follow",
-                                     where, size, bytes.size() - pos - 8));
-      }
-      return;
-    }
-    pos += 8 + uint64_t(size) + (size & 1);
-  }
+  check_wav_not_truncated(where, bytes.size(), [&](uint64_t at, unsigned char* out, size_t n) {
+    if (at + n > bytes.size()) return false;
+    std::memcpy(out, bytes.data() + at, n);
+    return true;
+  });
 }
 
 // libsndfile's virtual I/O over a string.
@@ -145,6 +143,38 @@ Audio read_frames(SndFile& f, const std::string& where, int target_rate) {
   return audio;
 }
 
+// What every opened audio must hold; InputError naming `where`.
+void check_opened(const SndFile& f, const std::string& where) {
+  if (f.info.frames <= 0) throw InputError(where + ": the audio holds no samples");
+  if (f.info.samplerate <= 0 || f.info.channels <= 0)
+    throw InputError(where + ": invalid sample rate or channel count");
+}
+
+// A mono WAV's format for `audio`; RuntimeError naming `where` for a rate that cannot be written.
+SF_INFO wav_info(const Audio& audio, SampleFormat format, const std::string& where) {
+  if (audio.sample_rate <= 0)
+    throw RuntimeError(where + ": cannot write audio with sample rate " + std::to_string(audio.sample_rate));
+  SF_INFO info{};
+  info.samplerate = audio.sample_rate;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | (format == SampleFormat::Pcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT);
+  return info;
+}
+
+// Writes every sample (clipped to [-1, 1] for 16-bit PCM; non-finite ones as 0) and closes `out`.
+void write_samples(SNDFILE* out, const Audio& audio, SampleFormat format, const std::string& where) {
+  std::vector<float> clipped(audio.samples);
+  if (format == SampleFormat::Pcm16) {
+    for (auto& v : clipped) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
+  }
+  const auto n = static_cast<sf_count_t>(clipped.size());
+  const sf_count_t written = sf_writef_float(out, clipped.data(), n);
+  const std::string why = written != n ? sf_strerror(out) : "";
+  sf_close(out);
+  if (written != n)
+    throw RuntimeError(fmt::format("{}: wrote {} of {} samples ({})", where, written, n, why));
+}
+
 void open_snd(const std::string& path, SndFile& f) {
   if (!fs::exists(path)) throw InputError(path + ": no such audio file");
   if (fs::is_directory(path)) throw InputError(path + ": is a folder, not an audio file");
@@ -152,10 +182,8 @@ void open_snd(const std::string& path, SndFile& f) {
   f.handle = sf_open(path.c_str(), SFM_READ, &f.info);
   if (!f.handle)
     throw InputError(fmt::format("{}: not a readable audio file ({})", path, sf_strerror(nullptr)));
-  if (f.info.frames <= 0) throw InputError(path + ": the audio holds no samples");
-  if (f.info.samplerate <= 0 || f.info.channels <= 0)
-    throw InputError(path + ": invalid sample rate or channel count");
-  check_wav_not_truncated(path);
+  check_opened(f, path);
+  check_wav_file_not_truncated(path);
 }
 
 std::string format_name(int format) {
@@ -190,31 +218,20 @@ Audio decode_audio_bytes(const std::string& bytes, const std::string& where, int
   f.handle = sf_open_virtual(&io, SFM_READ, &f.info, &m);
   if (!f.handle)
     throw InputError(fmt::format("{}: not a readable audio file ({})", where, sf_strerror(nullptr)));
-  if (f.info.frames <= 0) throw InputError(where + ": the audio holds no samples");
-  if (f.info.samplerate <= 0 || f.info.channels <= 0)
-    throw InputError(where + ": invalid sample rate or channel count");
+  check_opened(f, where);
   check_wav_bytes_not_truncated(bytes, where);
   return read_frames(f, where, target_rate);
 }
 
 std::string encode_wav_bytes(const Audio& audio) {
-  if (audio.sample_rate <= 0)
-    throw RuntimeError("cannot encode audio with sample rate " + std::to_string(audio.sample_rate));
+  const std::string where = "WAV in memory";
+  SF_INFO info = wav_info(audio, SampleFormat::Pcm16, where);
   MemoryFile m;
   m.writing = true;
   auto io = memory_io();
-  SF_INFO info{};
-  info.samplerate = audio.sample_rate;
-  info.channels = 1;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
   SNDFILE* out = sf_open_virtual(&io, SFM_WRITE, &info, &m);
-  if (!out) throw RuntimeError(fmt::format("cannot encode a WAV ({})", sf_strerror(nullptr)));
-  std::vector<float> clipped(audio.samples);
-  for (auto& v : clipped) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
-  const auto n = static_cast<sf_count_t>(clipped.size());
-  const sf_count_t written = sf_writef_float(out, clipped.data(), n);
-  sf_close(out);
-  if (written != n) throw RuntimeError(fmt::format("encoded {} of {} samples", written, n));
+  if (!out) throw RuntimeError(fmt::format("{}: cannot write ({})", where, sf_strerror(nullptr)));
+  write_samples(out, audio, SampleFormat::Pcm16, where);
   return m.out;
 }
 
@@ -229,25 +246,22 @@ std::string to_pcm16(const std::vector<float>& samples) {
   return out;
 }
 
+std::vector<float> from_pcm16(const std::string& pcm) {
+  std::vector<float> samples(pcm.size() / 2);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto lo = static_cast<unsigned char>(pcm[2 * i]);
+    const auto hi = static_cast<unsigned char>(pcm[2 * i + 1]);
+    samples[i] = static_cast<float>(static_cast<int16_t>(lo | (hi << 8))) / 32768.0f;
+  }
+  return samples;
+}
+
 void write_wav(const std::string& path, const Audio& audio, SampleFormat format) {
-  if (audio.sample_rate <= 0)
-    throw RuntimeError(path + ": cannot write audio with sample rate " + std::to_string(audio.sample_rate));
+  SF_INFO info = wav_info(audio, format, path);
   AtomicFile file(path);
-  SF_INFO info{};
-  info.samplerate = audio.sample_rate;
-  info.channels = 1;
-  info.format = SF_FORMAT_WAV | (format == SampleFormat::Pcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT);
   SNDFILE* out = sf_open(file.temp_path().c_str(), SFM_WRITE, &info);
   if (!out) throw RuntimeError(fmt::format("{}: cannot write ({})", path, sf_strerror(nullptr)));
-  std::vector<float> clipped(audio.samples);
-  if (format == SampleFormat::Pcm16) {
-    for (auto& v : clipped) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
-  }
-  const auto n = static_cast<sf_count_t>(clipped.size());
-  const sf_count_t written = sf_writef_float(out, clipped.data(), n);
-  const std::string why = written != n ? sf_strerror(out) : "";
-  sf_close(out);
-  if (written != n) throw RuntimeError(fmt::format("{}: wrote {} of {} samples ({})", path, written, n, why));
+  write_samples(out, audio, format, path);
   file.commit();
 }
 

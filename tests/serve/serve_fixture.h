@@ -17,22 +17,6 @@ namespace symp::test::serve {
 
 namespace fs = std::filesystem;
 
-// Runs a shell command; collects stdout, stderr and the exit code.
-inline RunResult run_command(const std::string& command) {
-  const auto err_file = fs::temp_directory_path() / ("symp-test-cmd-stderr-" + std::to_string(::getpid()));
-  RunResult result;
-  FILE* pipe = ::popen((command + " 2>" + err_file.string()).c_str(), "r");
-  if (!pipe) return result;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.err = infer::read_text(err_file);
-  fs::remove(err_file);
-  return result;
-}
-
 class ServerProcess {
  public:
   // Starts `[env_prefix] symp [global] serve <args> --port 0` and waits for its "listening on" line.

@@ -37,6 +37,8 @@ Audio decode_audio_bytes(const std::string& bytes, const std::string& where, int
 std::string encode_wav_bytes(const Audio& audio);
 // Samples as little-endian signed 16-bit PCM (clipped to [-1, 1], rounded), with no header.
 std::string to_pcm16(const std::vector<float>& samples);
+// The inverse: little-endian signed 16-bit PCM (an odd last byte is ignored) as samples in [-1, 1).
+std::vector<float> from_pcm16(const std::string& pcm);
 
 // Writes mono WAV (16-bit PCM by default; samples are clipped to [-1, 1]) atomically: a temporary file
 // renamed over the target, so an interrupted write never leaves a truncated file.
