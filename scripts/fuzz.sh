@@ -8,14 +8,14 @@
 # run: copy it to tests/fuzz/regressions/TARGET/ once fixed, and the ordinary tests replay it from then on.
 # FUZZ_JOBS targets run side by side (default: the number of cores); FUZZ_SEED fixes libFuzzer's seed;
 # FUZZ_RUNS stops a target after that many executions even before SECONDS; FUZZ_BUILD_DIR moves
-# build-fuzz/. The table at the end (executions, CPU seconds, coverage, findings) is also appended to
-# build-fuzz/fuzz-runs.tsv.
+# build-fuzz/; FUZZ_NO_BUILD=1 runs what is built (for several fuzz.sh at once on one build folder). The
+# table at the end (executions, CPU seconds, coverage, findings) is also appended to build-fuzz/fuzz-runs.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   echo "fuzz.sh: needs clang and libFuzzer (Debian: clang libclang-rt-14-dev; scripts/install-deps.sh installs them)" >&2
@@ -23,10 +23,12 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
 fi
 
 mkdir -p "$build"
-cmake -S . -B "$build" -G Ninja -DSYMP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >"$build/configure.log" 2>&1 ||
-  { cat "$build/configure.log" >&2; exit 1; }
-cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 || { tail -50 "$build/build.log" >&2; exit 1; }
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then
+  cmake -S . -B "$build" -G Ninja -DSYMP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >"$build/configure.log" 2>&1 ||
+    { cat "$build/configure.log" >&2; exit 1; }
+  cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 || { tail -50 "$build/build.log" >&2; exit 1; }
+fi
 
 mapfile -t all_targets < <(cd "$build" && ls fuzz_* | sed 's/^fuzz_//' | sort)
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${all_targets[@]}"; exit 0; fi

@@ -11,67 +11,13 @@
 #include "symp/core/log.h"
 #include "symp/io/jsonl.h"
 #include "symp/io/safetensors.h"
+#include "symp/nn/bert_config.h"
 #include "symp/nn/tensor_io.h"
 
 namespace symp::nn {
 namespace fs = std::filesystem;
 
 namespace {
-
-enum class Family { Bert, DistilBert };
-
-struct Config {
-  Family family = Family::Bert;
-  int hidden = 0, heads = 0, layers = 0, intermediate = 0, max_positions = 0, type_vocab = 0, vocab = 0;
-  double eps = 1e-12;      // LayerNorm epsilon (DistilBERT hard-codes 1e-12)
-  std::string activation;  // "gelu", "gelu_new", "gelu_pytorch_tanh", "relu"
-};
-
-int get_int(const io::Json& j, const char* key, const std::string& file) {
-  if (!j.contains(key) || !j[key].is_number_integer()) {
-    throw InputError(file + ": field '" + key + "' missing or not an integer");
-  }
-  return j[key].get<int>();
-}
-
-Config read_config(const std::string& path) {
-  io::Json j = io::read_json(path);
-  Config c;
-  std::string type = j.value("model_type", "");
-  if (type == "bert") {
-    c.family = Family::Bert;
-    c.hidden = get_int(j, "hidden_size", path);
-    c.heads = get_int(j, "num_attention_heads", path);
-    c.layers = get_int(j, "num_hidden_layers", path);
-    c.intermediate = get_int(j, "intermediate_size", path);
-    c.type_vocab = get_int(j, "type_vocab_size", path);
-    c.eps = j.value("layer_norm_eps", 1e-12);
-    c.activation = j.value("hidden_act", "gelu");
-    std::string pos = j.value("position_embedding_type", "absolute");
-    if (pos != "absolute")
-      throw InputError(path + ": position_embedding_type '" + pos + "' is not supported");
-  } else if (type == "distilbert") {
-    c.family = Family::DistilBert;
-    c.hidden = get_int(j, "dim", path);
-    c.heads = get_int(j, "n_heads", path);
-    c.layers = get_int(j, "n_layers", path);
-    c.intermediate = get_int(j, "hidden_dim", path);
-    c.activation = j.value("activation", "gelu");
-  } else {
-    throw InputError(path + ": model_type '" + type + "' is not a BERT-family encoder (bert, distilbert)");
-  }
-  c.max_positions = get_int(j, "max_position_embeddings", path);
-  c.vocab = get_int(j, "vocab_size", path);
-  if (c.heads <= 0 || c.hidden % c.heads != 0) {
-    throw InputError(path + ": hidden size " + std::to_string(c.hidden) + " is not a multiple of the " +
-                     std::to_string(c.heads) + " heads");
-  }
-  if (c.activation != "gelu" && c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh" &&
-      c.activation != "relu") {
-    throw InputError(path + ": activation '" + c.activation + "' is not supported");
-  }
-  return c;
-}
 
 // Takes tensors out of a checkpoint by name with shape checks, and afterwards lists what was not used.
 class WeightReader {
@@ -133,7 +79,7 @@ struct Layer {
 }  // namespace
 
 struct BertEncoder::Impl {
-  Config config;
+  BertConfig config;
   std::string name;
   text::WordPieceTokenizer tokenizer;
   torch::Tensor word_emb, pos_emb, type_emb;
@@ -242,9 +188,9 @@ BertEncoder::BertEncoder(const std::string& model_dir) : impl_(std::make_unique<
   Impl& m = *impl_;
   m.name = fs::path(model_dir).filename().string();
   if (m.name.empty()) m.name = fs::path(model_dir).parent_path().filename().string();
-  m.config = read_config((fs::path(model_dir) / "config.json").string());
+  m.config = read_bert_config((fs::path(model_dir) / "config.json").string());
   m.tokenizer = text::WordPieceTokenizer::from_model_dir(model_dir);
-  const Config& c = m.config;
+  const BertConfig& c = m.config;
   if (m.tokenizer.options().max_length > static_cast<size_t>(c.max_positions)) {
     // Truncate to what the position table holds rather than fail on a long text.
     auto options = m.tokenizer.options();
@@ -265,7 +211,7 @@ BertEncoder::BertEncoder(const std::string& model_dir) : impl_(std::make_unique<
   const int64_t d = c.hidden, f = c.intermediate;
   m.word_emb = w.take("embeddings.word_embeddings.weight", {c.vocab, d});
   m.pos_emb = w.take("embeddings.position_embeddings.weight", {c.max_positions, d});
-  if (c.family == Family::Bert)
+  if (c.family == BertFamily::Bert)
     m.type_emb = w.take("embeddings.token_type_embeddings.weight", {c.type_vocab, d});
   m.emb_norm = {w.take("embeddings.LayerNorm.weight", {d}), w.take("embeddings.LayerNorm.bias", {d})};
   for (int l = 0; l < c.layers; ++l) {
@@ -278,7 +224,7 @@ BertEncoder::BertEncoder(const std::string& model_dir) : impl_(std::make_unique<
     auto ln = [&](const std::string& base) {
       return LayerNorm{w.take(base + ".weight", {d}), w.take(base + ".bias", {d})};
     };
-    if (c.family == Family::Bert) {
+    if (c.family == BertFamily::Bert) {
       std::string p = "encoder.layer." + std::to_string(l) + ".";
       lin(p + "attention.self.query", d, d, L.q_w, L.q_b);
       lin(p + "attention.self.key", d, d, L.k_w, L.k_b);
@@ -319,8 +265,8 @@ int BertEncoder::hidden_size() const {
 }
 
 std::string BertEncoder::describe() const {
-  const Config& c = impl_->config;
-  return impl_->name + " (" + (c.family == Family::Bert ? "BERT" : "DistilBERT") + ", " +
+  const BertConfig& c = impl_->config;
+  return impl_->name + " (" + (c.family == BertFamily::Bert ? "BERT" : "DistilBERT") + ", " +
          std::to_string(c.layers) + " layers, hidden " + std::to_string(c.hidden) + ")";
 }
 

@@ -9,12 +9,27 @@
 namespace symp::nn {
 namespace {
 
-// A required positive integer field; InputError "context: field 'name': ..." otherwise.
+// Upper bounds on a size read from a file, far above any real model's (GLM-4-Voice-9B: 40 layers, 32 heads of
+// 128, hidden 4,096, vocab 168,960) and low enough that the parameter count cannot overflow 64 bits.
+constexpr int64_t kMaxSize = int64_t(1) << 24, kMaxLayers = 1024, kMaxHeads = 4096;
+
+int64_t max_for(const std::string& key) {
+  if (key == "num_layers" || key == "num_hidden_layers") return kMaxLayers;
+  if (key.find("head") != std::string::npos || key == "kv_channels" || key == "multi_query_group_num")
+    return kMaxHeads;
+  return kMaxSize;
+}
+
+// A required integer field in 1..its bound; InputError "context: field 'name': ..." otherwise.
 int64_t require_size(const io::Json& json, const std::string& key, const std::string& context) {
   const auto& value = io::require_field(json, key, context);
-  if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
-    throw InputError(
-        fmt::format("{}: field '{}': expected a positive integer, got {}", context, key, value.dump()));
+  const int64_t bound = max_for(key);
+  const bool fits = value.is_number_unsigned()  ? value.get<uint64_t>() <= uint64_t(bound)
+                    : value.is_number_integer() ? value.get<int64_t>() >= 1 && value.get<int64_t>() <= bound
+                                                : false;
+  if (!fits || value.get<int64_t>() <= 0) {
+    throw InputError(fmt::format("{}: field '{}': expected an integer in 1..{}, got {}", context, key, bound,
+                                 value.dump()));
   }
   return value.get<int64_t>();
 }
@@ -99,6 +114,10 @@ GlmConfig hf_from_json(const io::Json& json, const std::string& context) {
     throw InputError(
         fmt::format("{}: field 'rope_parameters.rope_type' = {} is not supported (only \"default\")", context,
                     rope["rope_type"].dump()));
+  }
+  if (!(factor >= 0 && factor <= 1)) {
+    throw InputError(
+        fmt::format("{}: field 'partial_rotary_factor' = {}: expected a number in [0, 1]", context, factor));
   }
   c.rotary_dim = static_cast<int64_t>(static_cast<double>(c.head_dim) * factor);
   c.qkv_bias = optional_bool(json, "attention_bias", true, context);

@@ -16,23 +16,6 @@
 
 namespace symp::nn {
 
-void LoraConfig::validate() const {
-  if (rank <= 0) throw UsageError(fmt::format("lora: rank = {} must be positive", rank));
-  if (!(alpha > 0)) throw UsageError(fmt::format("lora: alpha = {} must be positive", alpha));
-  if (!(dropout >= 0 && dropout < 1))
-    throw UsageError(fmt::format("lora: dropout = {} must be in [0, 1)", dropout));
-  if (targets.empty()) throw UsageError("lora: targets is empty");
-  for (const auto& m : modules_to_save) {
-    if (m != "word_embeddings" && m != "embed_tokens")
-      throw UsageError("lora: modules_to_save '" + m +
-                       "': only the input embedding (word_embeddings or embed_tokens) is supported");
-  }
-}
-
-double LoraConfig::scale() const {
-  return use_rslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / static_cast<double>(rank);
-}
-
 LoraLinearImpl::LoraLinearImpl(int64_t in_features, int64_t out_features, bool bias,
                                const torch::TensorOptions& options) {
   weight_ = register_parameter("weight", torch::empty({out_features, in_features}, options));
@@ -198,47 +181,6 @@ int attach_lora(GlmModelImpl& model, const LoraConfig& config) {
     model.embedding_weight().set_requires_grad(true);
   }
   return attached;
-}
-
-LoraConfig read_lora_config(const std::string& path) {
-  const auto json = io::read_json(path);
-  LoraConfig config;
-  auto refuse = [&](const std::string& field) {
-    throw InputError(
-        fmt::format("{}: field '{}' = {} is not supported by symp's LoRA", path, field, json[field].dump()));
-  };
-  if (!json.contains("peft_type") || json["peft_type"] != "LORA") refuse("peft_type");
-  config.rank = static_cast<int64_t>(io::require_number(json, "r", path));
-  config.alpha = io::require_number(json, "lora_alpha", path);
-  config.dropout = json.contains("lora_dropout") ? io::require_number(json, "lora_dropout", path) : 0.0;
-  config.use_rslora = json.value("use_rslora", false);
-  const auto& targets = io::require_field(json, "target_modules", path);
-  if (!targets.is_array()) refuse("target_modules");  // a regex string: not supported
-  config.targets.clear();
-  for (const auto& t : targets) config.targets.push_back(t.get<std::string>());
-  if (json.value("use_dora", false)) refuse("use_dora");
-  if (json.value("fan_in_fan_out", false)) refuse("fan_in_fan_out");
-  if (json.value("lora_bias", false)) refuse("lora_bias");
-  if (json.contains("bias") && json["bias"] != "none") refuse("bias");
-  for (const char* field : {"rank_pattern", "alpha_pattern"}) {
-    if (json.contains(field) && !json[field].is_null() && !json[field].empty()) refuse(field);
-  }
-  for (const char* field : {"layers_to_transform", "target_parameters"}) {
-    if (json.contains(field) && !json[field].is_null() && !json[field].empty()) refuse(field);
-  }
-  if (json.contains("modules_to_save") && !json["modules_to_save"].is_null()) {
-    if (!json["modules_to_save"].is_array()) refuse("modules_to_save");
-    for (const auto& m : json["modules_to_save"]) {
-      if (!m.is_string() || (m != "word_embeddings" && m != "embed_tokens")) refuse("modules_to_save");
-      config.modules_to_save.push_back(m.get<std::string>());
-    }
-  }
-  try {
-    config.validate();
-  } catch (const UsageError& e) {
-    throw InputError(path + ": " + e.what());
-  }
-  return config;
 }
 
 LoraConfig load_adapter(GlmModelImpl& model, const std::string& dir) {

@@ -16,12 +16,16 @@
 #include "symp/io/safetensors.h"
 #include "symp/io/toml_check.h"
 #include "symp/judge/rubric.h"
+#include "symp/nn/bert_config.h"
+#include "symp/nn/glm_config.h"
+#include "symp/nn/lora_config.h"
 #include "symp/records/encoded.h"
 #include "symp/records/features_row.h"
 #include "symp/records/judge_item.h"
 #include "symp/records/manifest.h"
 #include "symp/records/response.h"
 #include "symp/serve/api.h"
+#include "symp/speech/whisper_vq_config.h"
 #include "symp/speech/yaml.h"
 #include "symp/text/glm_tokenizer.h"
 #include "symp/text/sentencepiece.h"
@@ -253,6 +257,35 @@ void run_serve_request(const uint8_t* data, size_t size) {
   }
 }
 
+// A model folder's JSON configs: config.json, then preprocessor_config.json. config.json is read as a GLM-4
+// config (either layout), a BERT-family config and a PEFT adapter_config.json; both files as a WhisperVQ
+// tokenizer folder. What loads must hold sizes the models can be built with.
+void run_model_configs(const uint8_t* data, size_t size) {
+  const auto parts = split_files(data, size, 2);
+  const fs::path dir = scratch() / "configs";
+  const std::string config = write_input_file("configs/config.json", parts[0]);
+  write_input_file("configs/preprocessor_config.json", parts[1]);
+  expect_success_or_error([&] {
+    const auto c = nn::GlmConfig::load(dir.string());
+    FUZZ_CHECK(c.num_heads % c.num_kv_heads == 0 && c.rotary_dim <= c.head_dim);
+    FUZZ_CHECK(c.num_parameters() > 0);
+    (void)c.summary();
+  });
+  expect_success_or_error([&] {
+    const auto c = nn::read_bert_config(config);
+    FUZZ_CHECK(c.heads > 0 && c.hidden % c.heads == 0 && c.vocab > 0);
+  });
+  expect_success_or_error([&] {
+    const auto c = nn::read_lora_config(config);
+    FUZZ_CHECK(c.rank > 0 && std::isfinite(c.scale()) && c.scale() > 0);
+  });
+  expect_success_or_error([&] {
+    const auto c = speech::WhisperVQConfig::load(dir.string());
+    FUZZ_CHECK(c.samples_per_token() > 0 && c.frame_rate() > 0);
+    FUZZ_CHECK(c.quantize_position >= 1 && c.quantize_position <= c.encoder_layers);
+  });
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -272,6 +305,9 @@ const std::vector<Target>& targets() {
       {"judge_rating", "an audio judge's reply text to a 1-5 rating", run_judge_rating},
       {"openai_reply", "the JSON body of a chat completion or transcription reply", run_openai_reply},
       {"serve_request", "a symp serve chat-completion request (messages, audio, affect)", run_serve_request},
+      {"model_configs",
+       "config.json as GLM-4, BERT and LoRA adapter config; with preprocessor_config.json, WhisperVQ",
+       run_model_configs},
   };
   return all;
 }

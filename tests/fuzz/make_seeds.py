@@ -55,6 +55,15 @@ for name in ("train-lora.toml", "train-lora-4gpu.toml"):
     put("toml", name, open(os.path.join(REPO, "recipes/paper", name), "rb").read())
 put("toml", "forms", '# c\n[a]\nx = 1\ny = -2.5e3\nz = "s\\n\\u00e9"\nw = \'lit\'\nv = [1, 2,\n 3]\nt = {p = true, q = false}\n[b.c]\n"quoted key" = 0x1F\nd.e = 1_000\n')
 
+# Model folders' JSON configs (fixtures as transformers and PEFT wrote them); the second file is the
+# WhisperVQ preprocessor_config.json.
+fixture = lambda rel: open(os.path.join(REPO, "tests/fixtures", rel), "rb").read()
+for name in ("glm_chatglm", "glm_hf", "bert", "distilbert"):
+    put("model_configs", name, fixture(name + "/config.json") + SEP + fixture("whisper_vq/preprocessor_config.json"))
+for name in ("lora_chatglm", "lora_hf_peft"):
+    put("model_configs", name, fixture(name + "/adapter_config.json") + SEP)
+put("model_configs", "whisper_vq", fixture("whisper_vq/config.json") + SEP + fixture("whisper_vq/preprocessor_config.json"))
+
 # A byte-level tiktoken table: every single byte, then a few merges, with GLM-4's added tokens.
 ranks = [bytes([b]) for b in range(256)] + [b"he", b"ll", b"hello", b" w", b"or", b"ld", b" world", b"\n\n"]
 model = b"".join(base64.b64encode(t) + b" " + str(i).encode() + b"\n" for i, t in enumerate(ranks))

@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace symp::io {
@@ -57,10 +59,23 @@ double require_number(const Json& object, const std::string& key, const std::str
 std::string require_string(const Json& object, const std::string& key, const std::string& context);
 // Reads an optional field into `out` (left as it is when absent or null): config files whose defaults
 // live in the C++ struct. A value of the wrong type is an InputError "context: field 'key': ...".
+// An integer field must hold an integer that fits T (nlohmann would truncate 2.5 and cast 1e30 or
+// 2^40 out of range).
 template <class T>
 void read_optional(const Json& object, const std::string& key, T& out, const std::string& context) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const bool fits = (it->is_number_unsigned() &&
+                       it->template get<uint64_t>() <= uint64_t(std::numeric_limits<T>::max())) ||
+                      (it->is_number_integer() && !it->is_number_unsigned() &&
+                       it->template get<int64_t>() >= int64_t(std::numeric_limits<T>::min()) &&
+                       it->template get<int64_t>() <= int64_t(std::numeric_limits<T>::max()));
+    if (!fits)
+      throw InputError(context + ": field '" + key + "': expected an integer in [" +
+                       std::to_string(std::numeric_limits<T>::min()) + ", " +
+                       std::to_string(std::numeric_limits<T>::max()) + "], got " + it->dump());
+  }
   try {
     out = it->template get<T>();
   } catch (const std::exception& e) {

@@ -68,6 +68,4 @@ LoraConfig load_adapter(GlmModelImpl& model, const std::string& dir);
 void save_adapter(GlmModelImpl& model, const LoraConfig& config, const std::string& dir,
                   const std::string& base_model_name = "");
 
-LoraConfig read_lora_config(const std::string& adapter_config_path);
-
 }  // namespace symp::nn

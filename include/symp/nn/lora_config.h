@@ -23,4 +23,9 @@ struct LoraConfig {
   double scale() const;
 };
 
+// Reads a PEFT adapter_config.json: InputError naming the file and the field for a value of the wrong type
+// or an option PEFT has that symp does not implement (DoRA, rank/alpha patterns, bias training,
+// modules_to_save other than the input embedding).
+LoraConfig read_lora_config(const std::string& adapter_config_path);
+
 }  // namespace symp::nn

@@ -5,17 +5,9 @@
 // Includes torch: for lib/speech and its tests.
 #include <torch/torch.h>
 
-namespace symp::speech {
+#include "symp/speech/mel_options.h"
 
-struct WhisperMelOptions {
-  int sample_rate = 16000;  // Hz of the input
-  int n_fft = 400;          // 25 ms window at 16 kHz
-  int hop_length = 160;     // 10 ms hop at 16 kHz
-  int n_mels = 128;         // whisper-large-v3 and GLM-4-Voice use 128 bins
-  double f_min = 0.0;       // Hz
-  double f_max = 8000.0;    // Hz (Nyquist at 16 kHz)
-  void validate() const;    // UsageError naming the field
-};
+namespace symp::speech {
 
 // Triangular filters on the Slaney mel scale with Slaney area normalisation (librosa's and
 // transformers' `norm="slaney", mel_scale="slaney"`): [n_fft / 2 + 1, n_mels], float64.
