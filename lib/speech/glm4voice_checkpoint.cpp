@@ -303,7 +303,8 @@ class Unpickler {
       if (size < size_t(flat.nbytes()))
         throw InputError(file_ + ": storage data/" + key + " holds " + std::to_string(size) + " bytes, " +
                          std::to_string(flat.nbytes()) + " expected");
-      std::memcpy(flat.data_ptr(), data.get(), flat.nbytes());
+      if (flat.nbytes() > 0)
+        std::memcpy(flat.data_ptr(), data.get(), flat.nbytes());  // empty: data may be null
       it = storages_.emplace(key, make(Storage{flat})).first;
     }
     return it->second;

@@ -186,61 +186,6 @@ TORCH_MODULE(Generator);
 
 }  // namespace
 
-HiftConfig HiftConfig::from_json(const nlohmann::json& j, const std::string& source) {
-  if (!j.is_object()) throw InputError(source + ": the hift arguments are not a mapping");
-  HiftConfig c;
-  const std::string where = source + ": hift";
-  io::read_optional(j, "in_channels", c.in_channels, where);
-  io::read_optional(j, "base_channels", c.base_channels, where);
-  io::read_optional(j, "nb_harmonics", c.nb_harmonics, where);
-  io::read_optional(j, "sampling_rate", c.sampling_rate, where);
-  io::read_optional(j, "nsf_alpha", c.nsf_alpha, where);
-  io::read_optional(j, "nsf_sigma", c.nsf_sigma, where);
-  io::read_optional(j, "nsf_voiced_threshold", c.nsf_voiced_threshold, where);
-  io::read_optional(j, "upsample_rates", c.upsample_rates, where);
-  io::read_optional(j, "upsample_kernel_sizes", c.upsample_kernel_sizes, where);
-  if (auto it = j.find("istft_params"); it != j.end() && it->is_object()) {
-    io::read_optional(*it, "n_fft", c.istft_n_fft, where);
-    io::read_optional(*it, "hop_len", c.istft_hop, where);
-  }
-  io::read_optional(j, "resblock_kernel_sizes", c.resblock_kernel_sizes, where);
-  io::read_optional(j, "resblock_dilation_sizes", c.resblock_dilation_sizes, where);
-  io::read_optional(j, "source_resblock_kernel_sizes", c.source_resblock_kernel_sizes, where);
-  io::read_optional(j, "source_resblock_dilation_sizes", c.source_resblock_dilation_sizes, where);
-  io::read_optional(j, "lrelu_slope", c.lrelu_slope, where);
-  io::read_optional(j, "audio_limit", c.audio_limit, where);
-  if (auto it = j.find("f0_predictor"); it != j.end() && it->is_object()) {
-    io::read_optional(*it, "num_class", c.f0_num_class, where);
-    io::read_optional(*it, "in_channels", c.f0_in_channels, where);
-    io::read_optional(*it, "cond_channels", c.f0_cond_channels, where);
-  }
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    throw InputError(source + ": " + e.what());
-  }
-  return c;
-}
-
-void HiftConfig::validate() const {
-  auto bad = [](const std::string& what) { throw InputError("hift: " + what); };
-  if (upsample_rates.empty() || upsample_rates.size() != upsample_kernel_sizes.size())
-    bad("upsample_rates and upsample_kernel_sizes must be non-empty and of equal length");
-  if (source_resblock_kernel_sizes.size() != upsample_rates.size() ||
-      source_resblock_dilation_sizes.size() != upsample_rates.size())
-    bad("source_resblock_kernel_sizes/dilation_sizes need one entry per upsampling stage");
-  if (resblock_kernel_sizes.empty() || resblock_kernel_sizes.size() != resblock_dilation_sizes.size())
-    bad("resblock_kernel_sizes and resblock_dilation_sizes must be non-empty and of equal length");
-  if (base_channels >> upsample_rates.size() <= 0) bad("base_channels too small for the upsampling stages");
-  if (istft_n_fft < 2 || istft_hop <= 0) bad("istft_params n_fft/hop_len must be positive");
-  if (sampling_rate <= 0) bad("sampling_rate must be > 0");
-  if (f0_in_channels != in_channels) bad("f0_predictor.in_channels differs from in_channels");
-}
-
-int HiftConfig::samples_per_frame() const {
-  return std::accumulate(upsample_rates.begin(), upsample_rates.end(), 1, std::multiplies<int>()) * istft_hop;
-}
-
 at::Generator make_generator(uint64_t seed) {
   return at::make_generator<at::CPUGeneratorImpl>(seed);
 }

@@ -1,6 +1,7 @@
 // The hyperpyyaml subset reader (see symp/speech/yaml.h).
 #include "symp/speech/yaml.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "symp/core/error.h"
+#include "symp/text/utf8.h"
 
 namespace symp::speech {
 namespace {
@@ -284,6 +286,14 @@ class Parser {
 }  // namespace
 
 json parse_hyperpyyaml(const std::string& text, const std::string& source) {
+  // YAML is UTF-8 here (the decoder configs are); other bytes would reach error messages and JSON dumps.
+  if (const std::string valid = text::to_valid_utf8(text); valid != text) {
+    size_t at = 0;
+    while (at < text.size() && at < valid.size() && text[at] == valid[at]) ++at;
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+    throw InputError(source + ":" + std::to_string(line) + ": not valid UTF-8 (byte " + std::to_string(at) +
+                     ")");
+  }
   return Parser(text, source).run();
 }
 

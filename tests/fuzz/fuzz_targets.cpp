@@ -12,6 +12,7 @@
 #include "symp/core/error.h"
 #include "symp/core/rng.h"
 #include "symp/io/audio.h"
+#include "symp/io/jsonl.h"
 #include "symp/io/openai_reply.h"
 #include "symp/io/safetensors.h"
 #include "symp/io/toml_check.h"
@@ -25,6 +26,8 @@
 #include "symp/records/manifest.h"
 #include "symp/records/response.h"
 #include "symp/serve/api.h"
+#include "symp/speech/flow_config.h"
+#include "symp/speech/hift_config.h"
 #include "symp/speech/whisper_vq_config.h"
 #include "symp/speech/yaml.h"
 #include "symp/text/glm_tokenizer.h"
@@ -286,6 +289,49 @@ void run_model_configs(const uint8_t* data, size_t size) {
   });
 }
 
+// GLM-4-Voice's decoder config.yaml through the hyperpyyaml reader (or, when it starts with '{', a flat
+// config.json), then its flow and hift blocks as the codec reads them; the whole mapping also as a flat
+// flow or hift config.
+void run_speech_configs(const uint8_t* data, size_t size) {
+  const std::string text = as_string(data, size);
+  io::Json config;
+  if (const auto first = text.find_first_not_of(" \t\r\n");
+      first != std::string::npos && text[first] == '{') {
+    // A flat config.json, parsed as the tests and tools read it.
+    const std::string path = write_input_file("speech/config.json", text);
+    try {
+      config = io::read_json(path);
+    } catch (const symp::Error&) {
+      return;
+    }
+  } else {
+    try {
+      config = speech::parse_hyperpyyaml(text, "config.yaml");
+    } catch (const symp::Error&) {
+      return;
+    }
+  }
+  const auto check_flow = [](const io::Json& j) {
+    expect_success_or_error([&] {
+      const auto c = speech::FlowConfig::from_json(j, "config.yaml");
+      FUZZ_CHECK(c.attention_heads > 0 && c.encoder_output_size % c.attention_heads == 0);
+      FUZZ_CHECK(c.mel_frames(30) >= 0);
+    });
+  };
+  const auto check_hift = [](const io::Json& j) {
+    expect_success_or_error([&] {
+      const auto c = speech::HiftConfig::from_json(j, "config.yaml");
+      FUZZ_CHECK(c.samples_per_frame() > 0);
+    });
+  };
+  if (config.is_object()) {
+    if (const auto it = config.find("flow"); it != config.end()) check_flow(*it);
+    if (const auto it = config.find("hift"); it != config.end()) check_hift(*it);
+  }
+  check_flow(config);
+  check_hift(config);
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -308,6 +354,9 @@ const std::vector<Target>& targets() {
       {"model_configs",
        "config.json as GLM-4, BERT and LoRA adapter config; with preprocessor_config.json, WhisperVQ",
        run_model_configs},
+      {"speech_configs",
+       "GLM-4-Voice's decoder config.yaml: its flow and hift blocks as the codec reads them",
+       run_speech_configs},
   };
   return all;
 }

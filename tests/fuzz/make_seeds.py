@@ -63,6 +63,10 @@ for name in ("glm_chatglm", "glm_hf", "bert", "distilbert"):
 for name in ("lora_chatglm", "lora_hf_peft"):
     put("model_configs", name, fixture(name + "/adapter_config.json") + SEP)
 put("model_configs", "whisper_vq", fixture("whisper_vq/config.json") + SEP + fixture("whisper_vq/preprocessor_config.json"))
+# GLM-4-Voice's decoder config.yaml, and the flat flow and hift config.json (JSON is YAML's flow syntax).
+put("speech_configs", "glm4voice_decoder", fixture("glm4voice_decoder/config.yaml"))
+put("speech_configs", "flow", fixture("flow/config.json"))
+put("speech_configs", "hift", fixture("hift/config.json"))
 
 # A byte-level tiktoken table: every single byte, then a few merges, with GLM-4's added tokens.
 ranks = [bytes([b]) for b in range(256)] + [b"he", b"ll", b"hello", b" w", b"or", b"ld", b" world", b"\n\n"]

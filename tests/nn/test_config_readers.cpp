@@ -13,6 +13,8 @@
 #include "symp/nn/bert_config.h"
 #include "symp/nn/glm_config.h"
 #include "symp/nn/lora_config.h"
+#include "symp/speech/flow_config.h"
+#include "symp/speech/hift_config.h"
 #include "symp/speech/whisper_vq_config.h"
 
 namespace fs = std::filesystem;
@@ -145,4 +147,43 @@ TEST_CASE("config readers: GLM-4 config.json sizes that would overflow the param
   rope["rope_parameters"]["partial_rotary_factor"] = 1e300;  // head_dim x factor would overflow the cast
   CHECK_THAT(input_error([&] { symp::nn::GlmConfig::from_json(rope, "config.json"); }),
              Contains("'partial_rotary_factor'"));
+}
+
+TEST_CASE("config readers: HiFT and flow arguments a vocoder cannot have are refused by field", "[configs]") {
+  const Json hift = fixture_json("hift/config.json");
+  CHECK(symp::speech::HiftConfig::from_json(hift, "hift.json").samples_per_frame() == 256);
+  const std::vector<std::pair<Json, std::string>> bad_hift = {
+      {{{"upsample_rates", {1e30, 8}}}, "'upsample_rates[0]'"},
+      {{{"resblock_dilation_sizes", {{1, 3, 5}, {1, 2.5, 5}, {1, 3, 5}}}}, "'resblock_dilation_sizes[1][1]'"},
+      {{{"upsample_rates", std::vector<int>(40, 2)},
+        {"upsample_kernel_sizes", std::vector<int>(40, 4)},
+        {"source_resblock_kernel_sizes", std::vector<int>(40, 3)},
+        {"source_resblock_dilation_sizes", std::vector<std::vector<int>>(40, {1})}},
+       "at most 16 upsampling stages"},
+      {{{"upsample_rates", {1024, 1024}}}, "samples per frame"},
+      {{{"resblock_dilation_sizes", {{1, 3, 5}, {0}, {1, 3, 5}}}}, "a dilation = 0"},
+      {{{"base_channels", 0}}, "base_channels = 0"}};
+  for (const auto& [patch, expected] : bad_hift) {
+    Json j = hift;
+    j.update(patch);
+    INFO(patch.dump());
+    CHECK_THAT(input_error([&] { symp::speech::HiftConfig::from_json(j, "hift.json"); }),
+               Contains("hift.json") && Contains(expected));
+  }
+
+  const Json flow = fixture_json("flow/config.json");
+  CHECK(symp::speech::FlowConfig::from_json(flow, "flow.json").mel_frames(30) > 0);
+  const std::vector<std::pair<std::string, std::string>> bad_flow = {
+      {"/encoder/attention_heads", "'attention_heads' = 0"},
+      {"/estimator/channels", "'channels[0]'"},
+      {"/flow/input_frame_rate", "'input_frame_rate' = 0"},
+      {"/decoder", "flow block 'decoder' missing"}};
+  for (const auto& [pointer, expected] : bad_flow) {
+    Json j = flow;
+    const Json::json_pointer at(pointer);
+    j[at] = pointer == "/estimator/channels" ? Json::array({2.5}) : pointer == "/decoder" ? Json(3) : Json(0);
+    INFO(pointer);
+    CHECK_THAT(input_error([&] { symp::speech::FlowConfig::from_json(j, "flow.json"); }),
+               Contains("flow.json") && Contains(expected));
+  }
 }
