@@ -150,6 +150,15 @@ TemplateGrammar TemplateGrammar::load(const std::string& dir, const std::vector<
     r.first = string_list(s, "first", ctx);
     r.then = string_list(s, "then", ctx);
     r.close = string_list(s, "close", ctx);
+    if (s.contains("tips")) {
+      const Json& n = s["tips"];
+      if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 2)
+        throw InputError(
+            fmt::format("{}: field 'tips' must be 1 or 2 (how many of the topic's tips a response "
+                        "gives), got {}",
+                        ctx, n.dump()));
+      r.tips = n.get<int>();
+    }
     g.strategies[e] = std::move(r);
   }
   return g;
@@ -184,8 +193,9 @@ std::string TemplateTextBackend::response(const ResponseSpec& spec) const {
   const std::string then = replace_all(pick(s.then, rng), "{tip}", lower_first(topic.tips[b]));
   // 3-5 sentences: the bridge, the second tip and the closing line are each sometimes left out, but
   // never both the second tip and the closing line.
+  // A one-tip strategy (brevity in its guidance) never gives the second tip and always closes.
   const bool with_bridge = rng.uniform() < 0.6;
-  const bool with_then = rng.uniform() < 0.75;
+  const bool with_then = rng.uniform() < 0.75 && s.tips == 2;
   const bool with_close = !with_then || rng.uniform() < 0.7;
   const std::string bridge = with_bridge ? pick(s.bridge, rng) : "";
   const std::string close = with_close ? pick(s.close, rng) : "";

@@ -88,25 +88,80 @@ std::string trim_blanks(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-// Samples one id from logits [V] (float32, on the model's device): temperature, then the smallest set of
-// ids whose probability reaches top_p, then a draw from the seeded generator. Everything stays on the
-// device; only the chosen id comes back to the host.
+// The nucleus draw: p holds n probabilities in descending order (ids `idx`); keeps the smallest prefix whose
+// mass reaches top_p (at least one id), then draws from it with the seeded generator.
+int64_t draw_nucleus(const double* p, const int64_t* idx, int64_t n, double top_p, Rng& rng) {
+  std::vector<double> cum(static_cast<size_t>(n));
+  double c = 0;
+  int64_t below = 0;  // ids before the mass reaches top_p
+  for (int64_t i = 0; i < n; ++i) {
+    c += p[i];
+    cum[static_cast<size_t>(i)] = c;
+    below += c < top_p;
+  }
+  const int64_t keep = std::min(below, n - 1) + 1;
+  const double u = cum[static_cast<size_t>(keep - 1)] * rng.uniform();
+  int64_t chosen = 0;  // first kept position whose cumulative mass exceeds u
+  for (int64_t i = 0; i < keep; ++i) chosen += cum[static_cast<size_t>(i)] <= u;
+  return idx[std::min(chosen, keep - 1)];
+}
+
+// Samples one id per row of logits [B, V] (float32, on the model's device), row k with options[k] and
+// rngs[k]: temperature (<= 0: the argmax, no draw), then the smallest set of ids whose probability reaches
+// top_p, then a draw. The nucleus is a prefix of the ids sorted by probability, so when a row's 64 most
+// likely ids already hold top_p of its mass (nearly always at the paper's temperature) only they are
+// sorted and copied to the host: the same draw as sorting all ids, for far less work per step.
+std::vector<int64_t> sample_rows(const torch::Tensor& logits,
+                                 const std::vector<const SamplingOptions*>& options, std::vector<Rng>& rngs) {
+  const int64_t b = logits.size(0), v = logits.size(1);
+  std::vector<double> temperature;
+  for (const auto* s : options) temperature.push_back(s->temperature > 0 ? s->temperature : 1.0);
+  const auto t = torch::tensor(temperature, torch::kFloat64).view({b, 1}).to(logits.device());
+  const auto probs = torch::softmax(logits.to(torch::kFloat64) / t, 1);
+  const int64_t k = std::min<int64_t>(64, v);
+  const auto top = probs.topk(k, 1, /*largest=*/true, /*sorted=*/true);
+  const auto top_p = std::get<0>(top).cpu().contiguous();
+  const auto top_id = std::get<1>(top).cpu().contiguous();
+  const auto argmax = logits.argmax(1).cpu().contiguous();
+  std::vector<int64_t> out(static_cast<size_t>(b));
+  for (int64_t r = 0; r < b; ++r) {
+    const auto& s = *options[static_cast<size_t>(r)];
+    auto& rng = rngs[static_cast<size_t>(r)];
+    if (s.temperature <= 0) {
+      out[static_cast<size_t>(r)] = argmax[r].item<int64_t>();
+      continue;
+    }
+    const double* p = top_p.data_ptr<double>() + r * k;
+    double mass = 0;
+    for (int64_t i = 0; i < k; ++i) mass += p[i];
+    if (mass < s.top_p && k < v) {  // a flat row: sort all of it
+      const auto all = probs[r].sort(0, /*descending=*/true);
+      const auto ap = std::get<0>(all).cpu().contiguous();
+      const auto ai = std::get<1>(all).cpu().contiguous();
+      out[static_cast<size_t>(r)] =
+          draw_nucleus(ap.data_ptr<double>(), ai.data_ptr<int64_t>(), v, s.top_p, rng);
+    } else {
+      out[static_cast<size_t>(r)] = draw_nucleus(p, top_id.data_ptr<int64_t>() + r * k, k, s.top_p, rng);
+    }
+  }
+  return out;
+}
+
+// One row: sample_rows for logits [V].
 int64_t sample_token(const torch::Tensor& logits, const SamplingOptions& s, Rng& rng) {
-  if (s.temperature <= 0) return logits.argmax().item<int64_t>();
-  const auto probs = torch::softmax(logits.to(torch::kFloat64) / s.temperature, 0);
-  const auto sorted = probs.sort(0, /*descending=*/true);
-  const auto& p = std::get<0>(sorted);
-  const auto& idx = std::get<1>(sorted);
-  const auto cum = p.cumsum(0);
-  // keep = 1 + number of ids before the mass reaches top_p (at least one id)
-  const auto keep = (cum < s.top_p).sum().clamp_max(p.numel() - 1) + 1;
-  const auto mass = cum.index_select(0, (keep - 1).view({1}));
-  const auto u = mass * rng.uniform();
-  const auto positions =
-      torch::arange(p.numel(), torch::TensorOptions().dtype(torch::kInt64).device(p.device()));
-  // first kept position whose cumulative mass exceeds u
-  const auto chosen = ((cum <= u) & (positions < keep)).sum().clamp_max(keep - 1);
-  return idx.index_select(0, chosen.view({1})).item<int64_t>();
+  std::vector<Rng> rngs{rng};
+  const int64_t id = sample_rows(logits.unsqueeze(0), {&s}, rngs)[0];
+  rng = rngs[0];
+  return id;
+}
+
+// Why a reply ended, from its stop id (kept when already set, e.g. "cancelled").
+void name_stop(Reply& reply) {
+  if (!reply.stopped.empty()) return;
+  reply.stopped = reply.stop_token.empty()                ? "max_new_tokens"
+                  : reply.stop_token == "<|user|>"        ? "user"
+                  : reply.stop_token == "<|observation|>" ? "observation"
+                                                          : "eos";
 }
 
 // The anchor the text baseline names: `emotion` when given, else the nearest to the condition ("" for N/A).
@@ -328,12 +383,7 @@ Reply Engine::reply(const ReplyRequest& request, const ReplyEvents& events) {
     ids = torch::tensor({next}, torch::kInt64).view({1, 1}).to(m.device);
   }
   reply.generation_seconds = seconds_since(t0);
-  if (reply.stopped.empty()) {
-    reply.stopped = reply.stop_token.empty()                ? "max_new_tokens"
-                    : reply.stop_token == "<|user|>"        ? "user"
-                    : reply.stop_token == "<|observation|>" ? "observation"
-                                                            : "eos";
-  }
+  name_stop(reply);
   reply.text = trim_blanks(text::to_valid_utf8(m.tokenizer->decode(text_ids)));
   if (streamer && reply.text.size() > streamer->sent().size() &&
       reply.text.compare(0, streamer->sent().size(), streamer->sent()) == 0) {
@@ -362,6 +412,108 @@ Reply Engine::reply(const ReplyRequest& request, const ReplyEvents& events) {
     reply.decode_seconds = seconds_since(t1);
   }
   return reply;
+}
+
+std::vector<Reply> Engine::replies(const std::vector<ReplyRequest>& requests) {
+  auto& m = *impl_;
+  std::vector<Reply> out(requests.size());
+  if (requests.empty()) return out;
+  for (const auto& r : requests) {
+    r.sampling.validate();
+    if (r.system != requests.front().system)
+      throw UsageError("Engine::replies: one system per call, got '" + requests.front().system + "' and '" +
+                       r.system + "'");
+  }
+  auto& sys = m.find(requests.front().system);
+  const auto model = m.model(sys);
+  torch::NoGradGuard no_grad;
+
+  // Prompts, grouped by their number of ids (rows of one group need no padding).
+  std::vector<std::vector<int64_t>> prompts(requests.size());
+  std::map<size_t, std::vector<size_t>> groups;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    auto built = text::build_prompt(sys.style, r.condition, named_anchor(r.condition, r.emotion),
+                                    r.query_codes, *m.tokenizer);
+    out[i].prompt = built.system;
+    out[i].prompt_style = text::prompt_style_name(sys.style);
+    out[i].prompt_tokens = static_cast<int64_t>(built.ids.size());
+    prompts[i] = std::move(built.ids);
+    groups[prompts[i].size()].push_back(i);
+  }
+
+  for (const auto& [length, rows] : groups) {
+    const auto b = static_cast<int64_t>(rows.size());
+    int max_new = 0;
+    std::vector<Rng> rngs;
+    std::vector<const SamplingOptions*> options;
+    std::vector<int64_t> flat;
+    for (size_t row : rows) {
+      max_new = std::max(max_new, requests[row].sampling.max_new_tokens);
+      rngs.emplace_back(requests[row].seed);
+      options.push_back(&requests[row].sampling);
+      flat.insert(flat.end(), prompts[row].begin(), prompts[row].end());
+    }
+    std::vector<std::vector<int64_t>> text_ids(rows.size()), codes(rows.size());
+    std::vector<bool> active(rows.size(), true);
+    const auto t0 = Clock::now();
+    nn::KvCache cache;
+    cache.reserve(static_cast<int64_t>(length) + max_new);
+    auto ids = torch::tensor(flat, torch::kInt64).view({b, -1}).to(m.device);
+    std::vector<int64_t> next_ids(rows.size(), 0);
+    for (int step = 0; step < max_new; ++step) {
+      const auto logits = (*model)
+                              ->forward(ids, &cache)
+                              .index({torch::indexing::Slice(), -1})
+                              .narrow(1, 0, m.text_vocab)
+                              .to(torch::kFloat32);
+      // Every row draws (a finished row's draw is ignored: its generator is not used again).
+      const auto sampled = sample_rows(logits, options, rngs);
+      bool any = false;
+      for (size_t k = 0; k < rows.size(); ++k) {
+        if (!active[k]) continue;  // a finished row is fed its last id; its logits are ignored
+        Reply& reply = out[rows[k]];
+        const auto& request = requests[rows[k]];
+        if (step >= request.sampling.max_new_tokens) {
+          active[k] = false;
+          continue;
+        }
+        const int64_t next = sampled[k];
+        if (auto stop = m.stops.find(next); stop != m.stops.end()) {
+          reply.stop_token = stop->second;
+          active[k] = false;
+          continue;
+        }
+        ++reply.generated_tokens;
+        if (next >= m.audio_first && next <= m.audio_last) {
+          codes[k].push_back(next - m.audio_first);
+        } else {
+          text_ids[k].push_back(next);
+        }
+        next_ids[k] = next;
+        any = true;
+      }
+      if (!any) break;
+      ids = torch::tensor(next_ids, torch::kInt64).view({b, 1}).to(m.device);
+    }
+    const double seconds = seconds_since(t0) / static_cast<double>(b);
+    for (size_t k = 0; k < rows.size(); ++k) {
+      Reply& reply = out[rows[k]];
+      const auto& request = requests[rows[k]];
+      reply.generation_seconds = seconds;
+      name_stop(reply);
+      reply.text = trim_blanks(text::to_valid_utf8(m.tokenizer->decode(text_ids[k])));
+      reply.text_tokens = static_cast<int64_t>(text_ids[k].size());
+      reply.audio_tokens = static_cast<int64_t>(codes[k].size());
+      if (!codes[k].empty() && request.decode_audio) {
+        const auto t1 = Clock::now();
+        std::lock_guard<std::mutex> lock(m.codec_mutex);
+        reply.audio = m.codec->decode(codes[k]);
+        reply.decode_seconds = seconds_since(t1);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace symp::infer

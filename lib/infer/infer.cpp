@@ -228,6 +228,8 @@ void InferOptions::validate() const {
   if (audio.empty() && manifest.empty()) throw UsageError("give --audio FILE... or --manifest FILE");
   if (dtype != "f32" && dtype != "bf16") throw UsageError("--dtype: f32 or bf16, got '" + dtype + "'");
   if (limit < 0) throw UsageError("--limit: must be >= 0");
+  if (batch < 1) throw UsageError(fmt::format("--batch: must be >= 1, got {}", batch));
+  if (batch > 1 && stream) throw UsageError("--stream decodes one reply at a time: not with --batch > 1");
   const int modes = int(all_emotions) + int(reference_conditions) + int(!t_sweep.empty());
   if (modes > 1) throw UsageError("choose one of --all-emotions, --reference-conditions, --t-sweep");
   if (!cues.empty() &&
@@ -305,9 +307,94 @@ InferSummary run_infer(const InferOptions& o) {
   double gen_seconds = 0, decode_seconds = 0;
   int64_t gen_tokens = 0;
   Progress bar("infer", static_cast<int64_t>(replies_planned * systems.size()), "reply");
+  // One reply's WAV and responses.jsonl line.
+  struct Pending {
+    const Input* in;
+    const Target* target;
+    std::string key;
+    uint64_t seed;
+    affect::Condition cond;
+  };
+  auto write_reply = [&](const std::string& sys, const Pending& p, const Reply& reply) {
+    const Input& in = *p.in;
+    const Target& target = *p.target;
+    const auto& cond = p.cond;
+    io::Audio wav;
+    wav.sample_rate = engine.output_sample_rate();
+    wav.samples = reply.audio;
+    const std::string va_tag =
+        cond.used ? fmt::format("v{:+.2f}_a{:+.2f}", cond.used->valence, cond.used->arousal) : "NA";
+    const auto rel_wav =
+        (fs::path(sanitize(sys)) / (sanitize(in.id) + "__" + target.name + "__" + va_tag + ".wav")).string();
+    if (!wav.samples.empty()) io::write_wav((fs::path(o.out_dir) / rel_wav).string(), wav);
+
+    // The corpus's reply to this query for this target (the emotional split: the query's own emotion).
+    const auto ref = in.references.find(in.split == "emotional" ? in.emotion : target.emotion);
+    const std::string* reference = ref == in.references.end() ? nullptr : &ref->second;
+    records::ResponseRecord rec;
+    rec.key = p.key;
+    rec.id = sanitize(sys) + "__" + sanitize(in.id) + "__" + target.name;
+    rec.system = sys;
+    rec.adapter = engine.adapter_dir(sys);
+    rec.query_id = in.id;
+    rec.input = in.audio_path;
+    rec.query_text = in.text;
+    rec.condition = target.name;
+    rec.condition_source = affect::condition_source_name(cond.source);
+    rec.emotion = target.emotion;
+    rec.cue_modality = target.modality;
+    rec.prompt = reply.prompt;
+    rec.prompt_style = reply.prompt_style;
+    rec.setting = !o.setting.empty() ? o.setting : in.split;
+    rec.query_emotion = in.emotion;
+    rec.reference_text = reference ? *reference : "";
+    rec.response_text = reply.text;
+    rec.response_audio = wav.samples.empty() ? "" : rel_wav;
+    rec.response_duration = wav.duration();
+    rec.prompt_tokens = reply.prompt_tokens;
+    rec.text_tokens = reply.text_tokens;
+    rec.audio_tokens = reply.audio_tokens;
+    rec.stopped = reply.stopped;
+    rec.stop_token = reply.stop_token;
+    rec.generation_seconds = reply.generation_seconds;
+    rec.decode_seconds = reply.decode_seconds;
+    rec.tokens_per_second =
+        reply.generation_seconds > 0 ? reply.generated_tokens / reply.generation_seconds : 0.0;
+    if (o.stream && reply.first_audio_seconds >= 0) rec.first_audio_seconds = reply.first_audio_seconds;
+    // The sampling seed: the same request to `symp serve` with this seed gives this reply.
+    rec.extra["sampling_seed"] = p.seed;
+    if (cond.requested) {
+      rec.requested_valence = cond.requested->valence;
+      rec.requested_arousal = cond.requested->arousal;
+    }
+    if (cond.used) rec.valence = cond.used->valence, rec.arousal = cond.used->arousal;
+    out.append(records::to_json(rec));
+    gen_seconds += reply.generation_seconds;
+    decode_seconds += reply.decode_seconds;
+    gen_tokens += reply.generated_tokens;
+    summary.audio_seconds += wav.duration();
+    ++summary.replies;
+    bar.set_note(fmt::format("{:.0f} tok/s", gen_seconds > 0 ? gen_tokens / gen_seconds : 0.0));
+    bar.advance();
+  };
+  auto request_of = [&](const std::string& sys, const Pending& p) {
+    // The text baseline names an anchor: the target's, else the nearest to the condition's VA (a sensor
+    // cue's too: its observed emotion is what the reply is judged by, not what it was told).
+    ReplyRequest request;
+    request.system = sys;
+    request.query_codes = query_codes[p.in->id];
+    request.condition = p.cond.used;
+    request.emotion =
+        p.cond.used && !p.target->emotion.empty() && p.target->modality.empty() ? p.target->emotion : "";
+    request.sampling = o.sampling;
+    request.seed = p.seed;
+    request.stream_audio = o.stream;
+    return request;
+  };
   for (const auto& sys : systems) {
     ensure_dir(fs::path(o.out_dir) / sanitize(sys));
     for (const auto& in : inputs) {
+      std::vector<Pending> pending;
       for (const auto& target : targets_of(in)) {
         const std::string key = sys + "|" + in.id + "|" + target.name;
         if (done.count(key)) {
@@ -321,78 +408,19 @@ InferSummary run_infer(const InferOptions& o) {
         // the same noisy condition, so systems are compared on identical prompts.
         const std::string noise_key = in.id + "|" + target.name;
         Rng noise_rng(stable_hash(noise_key.data(), noise_key.size(), o.seed * 0x9E3779B97F4A7C15ULL + 2));
-        const auto cond = affect::resolve_condition(target.options, noise_rng);
-
-        // The text baseline names an anchor: the target's, else the nearest to the condition's VA (a
-        // sensor cue's too: its observed emotion is what the reply is judged by, not what it was told).
-        ReplyRequest request;
-        request.system = sys;
-        request.query_codes = query_codes[in.id];
-        request.condition = cond.used;
-        request.emotion =
-            cond.used && !target.emotion.empty() && target.modality.empty() ? target.emotion : "";
-        request.sampling = o.sampling;
-        request.seed = item_seed;
-        request.stream_audio = o.stream;
-        const auto reply = engine.reply(request);
-        io::Audio wav;
-        wav.sample_rate = engine.output_sample_rate();
-        wav.samples = reply.audio;
-        const std::string va_tag =
-            cond.used ? fmt::format("v{:+.2f}_a{:+.2f}", cond.used->valence, cond.used->arousal) : "NA";
-        const auto rel_wav =
-            (fs::path(sanitize(sys)) / (sanitize(in.id) + "__" + target.name + "__" + va_tag + ".wav"))
-                .string();
-        if (!wav.samples.empty()) io::write_wav((fs::path(o.out_dir) / rel_wav).string(), wav);
-
-        // The corpus's reply to this query for this target (the emotional split: the query's own emotion).
-        const auto ref = in.references.find(in.split == "emotional" ? in.emotion : target.emotion);
-        const std::string* reference = ref == in.references.end() ? nullptr : &ref->second;
-        records::ResponseRecord rec;
-        rec.key = key;
-        rec.id = sanitize(sys) + "__" + sanitize(in.id) + "__" + target.name;
-        rec.system = sys;
-        rec.adapter = engine.adapter_dir(sys);
-        rec.query_id = in.id;
-        rec.input = in.audio_path;
-        rec.query_text = in.text;
-        rec.condition = target.name;
-        rec.condition_source = affect::condition_source_name(cond.source);
-        rec.emotion = target.emotion;
-        rec.cue_modality = target.modality;
-        rec.prompt = reply.prompt;
-        rec.prompt_style = reply.prompt_style;
-        rec.setting = !o.setting.empty() ? o.setting : in.split;
-        rec.query_emotion = in.emotion;
-        rec.reference_text = reference ? *reference : "";
-        rec.response_text = reply.text;
-        rec.response_audio = wav.samples.empty() ? "" : rel_wav;
-        rec.response_duration = wav.duration();
-        rec.prompt_tokens = reply.prompt_tokens;
-        rec.text_tokens = reply.text_tokens;
-        rec.audio_tokens = reply.audio_tokens;
-        rec.stopped = reply.stopped;
-        rec.stop_token = reply.stop_token;
-        rec.generation_seconds = reply.generation_seconds;
-        rec.decode_seconds = reply.decode_seconds;
-        rec.tokens_per_second =
-            reply.generation_seconds > 0 ? reply.generated_tokens / reply.generation_seconds : 0.0;
-        if (o.stream && reply.first_audio_seconds >= 0) rec.first_audio_seconds = reply.first_audio_seconds;
-        // The sampling seed: the same request to `symp serve` with this seed gives this reply.
-        rec.extra["sampling_seed"] = item_seed;
-        if (cond.requested) {
-          rec.requested_valence = cond.requested->valence;
-          rec.requested_arousal = cond.requested->arousal;
+        pending.push_back(
+            {&in, &target, key, item_seed, affect::resolve_condition(target.options, noise_rng)});
+      }
+      for (size_t first = 0; first < pending.size(); first += static_cast<size_t>(o.batch)) {
+        const size_t last = std::min(pending.size(), first + static_cast<size_t>(o.batch));
+        if (o.batch == 1) {
+          write_reply(sys, pending[first], engine.reply(request_of(sys, pending[first])));
+          continue;
         }
-        if (cond.used) rec.valence = cond.used->valence, rec.arousal = cond.used->arousal;
-        out.append(records::to_json(rec));
-        gen_seconds += reply.generation_seconds;
-        decode_seconds += reply.decode_seconds;
-        gen_tokens += reply.generated_tokens;
-        summary.audio_seconds += wav.duration();
-        ++summary.replies;
-        bar.set_note(fmt::format("{:.0f} tok/s", gen_seconds > 0 ? gen_tokens / gen_seconds : 0.0));
-        bar.advance();
+        std::vector<ReplyRequest> requests;
+        for (size_t i = first; i < last; ++i) requests.push_back(request_of(sys, pending[i]));
+        const auto replies = engine.replies(requests);
+        for (size_t i = first; i < last; ++i) write_reply(sys, pending[i], replies[i - first]);
       }
     }
     engine.release(sys);  // one model in memory at a time

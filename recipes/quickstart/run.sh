@@ -78,11 +78,12 @@ stage "train-lora (with the condition)" "$R/lora/adapter/adapter_config.json" \
 stage "infer (eval neutral queries x 12 emotions, base and lora)" "$R/replies/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
-  --limit "$eval_queries" --all-emotions --max-new-tokens "$max_new_tokens" --out "$R/replies"
+  --limit "$eval_queries" --all-emotions --batch 12 --max-new-tokens "$max_new_tokens" --out "$R/replies"
 stage "infer (happy -> sad sweep)" "$R/sweep/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
-  --limit "$sweep_queries" --interpolate happy,sad --t-sweep 0,0.25,0.5,0.75,1 --max-new-tokens "$max_new_tokens" --out "$R/sweep"
+  --limit "$sweep_queries" --interpolate happy,sad --t-sweep 0,0.25,0.5,0.75,1 --batch 5 --max-new-tokens "$max_new_tokens" \
+  --out "$R/sweep"
 
 stage "probe (is each eval reply most likely under its own anchor? base and lora)" "$R/probe/probe_summary.json" \
   "$SYMP" --seed "$seed" probe --model "$R/base/model" --include-base --adapter "lora=$R/lora/adapter" \

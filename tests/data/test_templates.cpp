@@ -1,12 +1,17 @@
 // The template text backend: grammar checks, neutral wording, response strategies, determinism.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <set>
 
+#include "../test_util.h"
 #include "symp/affect/affect.h"
 #include "symp/data/templates.h"
+#include "symp/io/jsonl.h"
 
 using namespace symp::data;
+namespace fs = std::filesystem;
+using symp::test::ScratchDir;
 
 namespace {
 
@@ -89,4 +94,45 @@ TEST_CASE("data: responses acknowledge and do the task and neutral-split ones do
   }
   // Emotional-split responses may name the state; the strategy differs by emotion.
   CHECK(text.response({"q", "sad", false, 3, 5}) != text.response({"q", "excited", false, 3, 5}));
+}
+
+TEST_CASE("data: a one-tip strategy gives one tip and closes and the others give one or two", "[data]") {
+  TemplateTextBackend text(grammar());
+  // responses.json asks for brevity where the guidance does (long lists, overwhelming detail, a quick start).
+  const std::set<std::string> brief = {"excited",   "relaxed", "frustrated", "anxious",
+                                       "disgusted", "sad",     "tired"};
+  for (const auto& e : all_emotions()) {
+    INFO(e);
+    CHECK(grammar().strategies.at(e).tips == (brief.count(e) ? 1 : 2));
+    int two = 0;
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+      const int topic = static_cast<int>(seed * 5);
+      const Topic& t = grammar().topics[static_cast<size_t>(topic) % grammar().topics.size()];
+      const std::string r = text.response({"q", e, seed % 2 == 0, topic, seed});
+      INFO(r);
+      int tips = 0;
+      for (const auto& tip : t.tips) tips += r.find(tip.substr(1, 25)) != std::string::npos;
+      CHECK(tips >= 1);
+      CHECK(tips <= grammar().strategies.at(e).tips);
+      two += tips == 2;
+      if (brief.count(e)) {  // it always closes: the last sentence is one of the strategy's closing lines
+        bool closes = false;
+        for (const auto& c : grammar().strategies.at(e).close)
+          closes = closes || (r.size() >= c.size() && r.compare(r.size() - c.size(), c.size(), c) == 0);
+        CHECK(closes);
+      }
+    }
+    if (!brief.count(e)) CHECK(two > 10);  // a two-tip strategy usually gives both
+  }
+}
+
+TEST_CASE("data: a strategy's tip count other than 1 or 2 is refused naming the field", "[data]") {
+  ScratchDir dir("templates-bad-tips");
+  for (const char* f : {"topics.json", "queries.json"})
+    fs::copy_file(std::string(SYMP_SOURCE_DIR "/data/gen/") + f, dir.path() / f);
+  auto responses = symp::io::read_json(SYMP_SOURCE_DIR "/data/gen/responses.json");
+  responses["strategies"]["sad"]["tips"] = 3;
+  symp::io::write_json_atomic((dir.path() / "responses.json").string(), responses);
+  CHECK_THROWS_WITH(TemplateGrammar::load(dir.path().string(), all_emotions()),
+                    Catch::Contains("strategies.sad") && Catch::Contains("'tips'"));
 }

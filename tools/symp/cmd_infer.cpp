@@ -65,6 +65,10 @@ symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--top-p", o->sampling.top_p, "Nucleus sampling mass")->capture_default_str();
   app.add_option("--max-new-tokens", o->sampling.max_new_tokens, "Generation limit per reply")
       ->capture_default_str();
+  app.add_option("--batch", o->batch,
+                 "Replies of one input and system generated side by side (e.g. 12 with --all-emotions: "
+                 "the 12 anchors' prompts share each forward pass); each keeps its own seed")
+      ->capture_default_str();
   app.add_option("--device", o->device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--dtype", o->dtype, "f32 or bf16")->capture_default_str();
   app.add_option("--out", o->out_dir, "Output folder: <system>/*.wav, responses.jsonl, summary.json")

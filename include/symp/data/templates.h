@@ -2,7 +2,8 @@
 // The embedded, offline text backend: queries and responses assembled from the data-driven grammar in
 // data/gen/ (topics.json, queries.json, responses.json). Deterministic: a spec's seed fixes its text.
 //   query    = [emotion opener | neutral opener + context] + request frame with a topic's task + [closer]
-//   response = acknowledgement + [bridge] + first tip + [second tip] + [closing line]  (3-5 sentences)
+//   response = acknowledgement + [bridge] + first tip + [second tip] + [closing line]  (3-5 sentences);
+//   a strategy whose guidance asks for brevity ("tips": 1) gives one tip and always closes
 // The response strategy per target emotion follows PAPER.md sections 3 and 8: acknowledge the user's
 // state and still do the task; neutral-split responses never open by naming an emotion.
 #include <map>
@@ -20,6 +21,7 @@ struct QueryCues {
 
 struct ResponseStrategy {
   std::vector<std::string> acknowledge, acknowledge_neutral, bridge, first, then, close;
+  int tips = 2;  // how many of the topic's tips a response gives (1 or 2; responses.json's optional "tips")
 };
 
 // The grammar files, loaded and checked (every emotion present, every list non-empty, neutral cues free

@@ -99,6 +99,14 @@ class Engine {
   // One reply. Thread-safe: replies run side by side (each has its own cache and generator; codec calls
   // take turns). UsageError for an unknown system.
   Reply reply(const ReplyRequest& request, const ReplyEvents& events = {});
+  // Several replies of one system generated side by side, one batch row each (requests whose prompts have
+  // the same number of ids share a forward pass; the 12 anchors' prompts to one query do, since each VA
+  // value is one id). Each row keeps its own seed, sampling and stop rules, so a reply is the one reply()
+  // gives up to floating-point summation order (a batched product may round differently in the last bit,
+  // which can change a sampled id where two are nearly tied). No streaming or events; each reply's
+  // generation_seconds is its group's wall time divided by the group's size. Replies come back in the
+  // order of `requests`. UsageError for an unknown system or requests of different systems.
+  std::vector<Reply> replies(const std::vector<ReplyRequest>& requests);
 
  private:
   struct Impl;

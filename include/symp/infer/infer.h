@@ -56,6 +56,8 @@ struct InferOptions {
                                        //     anxious->relaxed at t = 0.25/0.5/0.75, and N/A
   std::vector<double> t_sweep;         // ... or --interpolate A,B at each of these t
   SamplingOptions sampling;
+  int batch = 1;               // replies of one input and system generated side by side (Engine::replies):
+                               // the 12 anchors' replies to a query share each forward pass with 12
   std::string device = "cpu";  // "cpu" or "cuda[:N]"
   std::string dtype = "f32";   // "f32" or "bf16"
   uint64_t seed = 42;     // sampling seeds per reply from (seed, system, input, condition); VA noise from
