@@ -324,6 +324,35 @@ void GlmModelImpl::init_product_rows(int64_t first, const std::vector<int64_t>& 
   if (output_layer_) fill(output_layer_->weight());
 }
 
+void GlmModelImpl::project_product_rows(int64_t first, const std::vector<int64_t>& radices) {
+  int64_t count = 1;
+  for (const int64_t r : radices) count *= r;
+  if (radices.empty() || first < 0 || count < 1 || first + count > config_.vocab_size)
+    throw InputError(fmt::format("product rows: ids {}..{} are outside the vocabulary of {}", first,
+                                 first + count - 1, config_.vocab_size));
+  torch::NoGradGuard no_grad;
+  const auto factors = static_cast<int64_t>(radices.size());
+  auto project = [&](torch::Tensor& weight) {
+    auto rows = weight.narrow(0, first, count);
+    std::vector<int64_t> shape(radices.begin(), radices.end());
+    shape.push_back(weight.size(1));
+    const auto w = rows.to(torch::kFloat32).reshape(shape);
+    std::vector<int64_t> all(static_cast<size_t>(factors));
+    for (int64_t i = 0; i < factors; ++i) all[static_cast<size_t>(i)] = i;
+    const auto mean = w.mean(all, /*keepdim=*/true);
+    auto sum = mean.clone();
+    for (int64_t i = 0; i < factors; ++i) {
+      std::vector<int64_t> others;
+      for (int64_t j = 0; j < factors; ++j)
+        if (j != i) others.push_back(j);
+      sum = sum + ((others.empty() ? w : w.mean(others, /*keepdim=*/true)) - mean);
+    }
+    rows.copy_(sum.expand_as(w).reshape({count, weight.size(1)}).to(weight.dtype()));
+  };
+  project(embedding_weight_);
+  if (output_layer_) project(output_layer_->weight());
+}
+
 std::vector<std::pair<std::string, LoraLinear>> GlmModelImpl::linears() const {
   std::vector<std::pair<std::string, LoraLinear>> out;
   for (const auto& item : named_modules("", false)) {

@@ -46,4 +46,8 @@ void init_audio_factor_rows(nn::GlmModelImpl& model, const std::string& dir, uin
            layout.first, layout.radices[0], layout.radices[1], layout.radices[2]);
 }
 
+void tie_audio_factor_rows(nn::GlmModelImpl& model, const AudioFactorLayout& layout) {
+  model.project_product_rows(layout.first, layout.radices);
+}
+
 }  // namespace symp::train

@@ -25,4 +25,7 @@ AudioFactorLayout read_audio_factor_layout(const std::string& dir);
 // Reads DIR's layout and starts the model's audio-id rows from its factors (GlmModelImpl::init_product_rows).
 void init_audio_factor_rows(nn::GlmModelImpl& model, const std::string& dir, uint64_t seed);
 
+// Projects the model's audio-id rows back onto sums of per-factor vectors (GlmModel::project_product_rows).
+void tie_audio_factor_rows(nn::GlmModelImpl& model, const AudioFactorLayout& layout);
+
 }  // namespace symp::train

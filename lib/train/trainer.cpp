@@ -33,6 +33,8 @@ void TrainOptions::validate() const {
   }
   if (!init_audio_factors.empty() && init_config.empty())
     throw UsageError("train: --init-audio-factors needs --init (it sets a new model's first weights)");
+  if (tie_audio_factors && (init_audio_factors.empty() || lora))
+    throw UsageError("train: --tie-audio-factors needs --init-audio-factors and --full");
   if (lora) lora_config.validate();
   data.validate();
   auto positive = [](const char* field, int64_t value) {
@@ -180,6 +182,10 @@ class Trainer {
       model_->init_weights(o_.seed);
       if (!o_.init_audio_factors.empty()) init_audio_factor_rows(*model_, o_.init_audio_factors, o_.seed + 1);
     }
+    if (o_.tie_audio_factors) {
+      tied_audio_ = read_audio_factor_layout(o_.init_audio_factors);
+      log_info("train", "audio-id rows stay sums of their factors' vectors (--tie-audio-factors)");
+    }
     model_->set_gradient_checkpointing(o_.gradient_checkpointing);
     if (max_id_ >= model_->config().vocab_size) {
       throw InputError(fmt::format("train: the data holds token id {}, past the model's vocabulary of {}",
@@ -259,6 +265,7 @@ class Trainer {
     grad_norm_ = clip_grad_norm(params, o_.clip);
     lr_ = scheduled_lr(o_.lr, step_, o_.warmup_steps, total_steps_, o_.schedule);
     optimizer_->step(lr_);
+    if (tied_audio_) tie_audio_factor_rows(*model_, *tied_audio_);
     ++step_;
     std::vector<double> reduced{loss_total / static_cast<double>(micro), static_cast<double>(tokens)};
     group_.all_reduce_sum(reduced);
@@ -563,6 +570,7 @@ class Trainer {
   int64_t max_id_ = 0;
   nn::GlmModel model_{nullptr};
   std::unique_ptr<AdamW> optimizer_;
+  std::optional<AudioFactorLayout> tied_audio_;  // --tie-audio-factors
   std::unique_ptr<GradientSync> sync_;
   std::vector<size_t> order_;
   int64_t batches_per_epoch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0;

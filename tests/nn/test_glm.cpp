@@ -202,3 +202,50 @@ TEST_CASE("nn: GLM product-code rows share one vector per factor value", "[nn][g
   CHECK_THROWS_AS(model->init_product_rows(30, {2, 3, 4}, 7), symp::InputError);
   CHECK_THROWS_AS(model->init_product_rows(0, {2, 0}, 7), symp::UsageError);
 }
+
+TEST_CASE("nn: projected product-code rows are the additive least-squares fit of free rows", "[nn][glm]") {
+  auto config = symp::nn::GlmConfig::tiny(40);
+  symp::nn::GlmModel model(config);
+  model->init_weights(1);
+  model->init_product_rows(10, {2, 3, 4}, 7);
+  const auto parameters = model->named_parameters();
+  const auto* output = parameters.find("transformer.output_layer.weight");
+  REQUIRE(output != nullptr);
+  // Rows already of the additive form are left as they are.
+  const auto tied = model->embedding_weight().clone();
+  model->project_product_rows(10, {2, 3, 4});
+  CHECK(torch::allclose(model->embedding_weight(), tied, 1e-6, 1e-7));
+  // Free rows (as after an optimiser step) are replaced by their fit, computed here independently by
+  // least squares on a design matrix: one column for the mean and one per factor value.
+  {
+    torch::NoGradGuard no_grad;
+    model->embedding_weight().narrow(0, 10, 24).normal_(0.0, 0.02);
+    output->narrow(0, 10, 24).normal_(0.0, 0.02);
+  }
+  const auto free_in = model->embedding_weight().clone(), free_out = output->clone();
+  model->project_product_rows(10, {2, 3, 4});
+  auto design = torch::zeros({24, 1 + 2 + 3 + 4}, torch::kFloat64);
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 3; ++b)
+      for (int c = 0; c < 4; ++c) {
+        const int id = (a * 3 + b) * 4 + c;
+        design[id][0] = 1.0;
+        design[id][1 + a] = 1.0;
+        design[id][3 + b] = 1.0;
+        design[id][6 + c] = 1.0;
+      }
+  auto fit = [&](const torch::Tensor& rows) {  // design (design^+ rows), with the pseudo-inverse
+    return design.mm(torch::pinverse(design).mm(rows.to(torch::kFloat64)));
+  };
+  CHECK(torch::allclose(model->embedding_weight().narrow(0, 10, 24).to(torch::kFloat64),
+                        fit(free_in.narrow(0, 10, 24)), 1e-5, 1e-7));
+  CHECK(torch::allclose(output->narrow(0, 10, 24).to(torch::kFloat64), fit(free_out.narrow(0, 10, 24)), 1e-5,
+                        1e-7));
+  // The other rows are untouched, and a second projection changes nothing.
+  CHECK(torch::equal(model->embedding_weight().narrow(0, 0, 10), free_in.narrow(0, 0, 10)));
+  CHECK(torch::equal(output->narrow(0, 34, 6), free_out.narrow(0, 34, 6)));
+  const auto once = model->embedding_weight().clone();
+  model->project_product_rows(10, {2, 3, 4});
+  CHECK(torch::allclose(model->embedding_weight(), once, 1e-6, 1e-7));
+  CHECK_THROWS_AS(model->project_product_rows(30, {2, 3, 4}), symp::InputError);
+}

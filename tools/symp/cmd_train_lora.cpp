@@ -26,6 +26,11 @@ static symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--init-audio-factors", o->init_audio_factors,
                  "With --init: a `tokenize fit` folder; the embedded codec's audio ids (envelope x pitch x "
                  "energy) start with rows that share one vector per factor value");
+  app.add_flag(
+      "--tie-audio-factors", o->tie_audio_factors,
+      "With --init-audio-factors and --full: keep the audio-id rows sums of per-factor vectors while "
+      "training (projected after every step), so what the model learns about one pitch or energy "
+      "level holds for every id that has it");
   app.add_flag("--full", *full, "Train every parameter instead of LoRA adapters");
   app.add_option("--lora-rank", o->lora_config.rank, "LoRA rank r")->capture_default_str();
   app.add_option("--lora-alpha", o->lora_config.alpha, "LoRA alpha (scale alpha / r)")->capture_default_str();

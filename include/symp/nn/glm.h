@@ -88,6 +88,11 @@ class GlmModelImpl : public torch::nn::Module {
   // that share a pitch level share a component from the first step. Call after init_weights().
   void init_product_rows(int64_t first, const std::vector<int64_t>& radices, uint64_t seed,
                          double std = 0.02);
+  // The same ids' rows (input embedding and output layer) replaced by their least-squares projection onto
+  // sums of one vector per factor value: the mean row plus, per factor, the mean over the ids that share
+  // each value minus the mean row (the main effects of an additive model). Rows already of that form are
+  // unchanged; called after each optimiser step it keeps them tied.
+  void project_product_rows(int64_t first, const std::vector<int64_t>& radices);
   // Every linear layer with its ChatGLM name ("transformer.encoder.layers.0.self_attention.dense").
   std::vector<std::pair<std::string, LoraLinear>> linears() const;
   void merge_adapters();

@@ -21,6 +21,9 @@ struct TrainOptions {
   // With init_config: a `tokenize fit` folder; its embedded codec's audio ids (a product code of envelope,
   // pitch and energy) start with rows that share one vector per factor value (GlmModel::init_product_rows).
   std::string init_audio_factors;
+  // With init_audio_factors and full training: after every optimiser step the audio-id rows are projected
+  // back onto sums of per-factor vectors (GlmModel::project_product_rows), so they stay tied while training.
+  bool tie_audio_factors = false;
   bool lora = true;  // train adapters on a frozen base; false = every parameter
   nn::LoraConfig lora_config;
   DatasetOptions data;
