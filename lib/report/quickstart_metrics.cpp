@@ -55,7 +55,12 @@ Json rouge_block(const Json& similarity, std::map<std::string, double>* by_query
 // prosody.<feature>.<valence|arousal>.{rho, p, n} of `system` from eval-prosody's correlations.csv.
 Json prosody_block(const fs::path& path, const std::string& system) {
   if (!fs::exists(path)) return nullptr;
+  // Every feature and target is there, so the contract's fields exist even for a system none of whose
+  // replies could be measured (no audio ids: no row in correlations.csv): rho and p null, n 0.
   Json out = Json::object();
+  for (const auto& feature : records::prosody_feature_names())
+    for (const char* target : {"valence", "arousal"})
+      out[feature][target] = {{"rho", nullptr}, {"p", nullptr}, {"n", 0}};
   for (const auto& row : read_csv_table(path).rows) {
     auto cell = [&](const char* k) {
       const auto it = row.find(k);
@@ -66,7 +71,7 @@ Json prosody_block(const fs::path& path, const std::string& system) {
                                             {"p", number_or_null(parse_number(cell("p")))},
                                             {"n", static_cast<int64_t>(parse_number(cell("n")))}};
   }
-  return out.empty() ? Json(nullptr) : out;
+  return out;
 }
 
 Json probe_block(const fs::path& path, const std::string& system) {
@@ -212,10 +217,12 @@ io::Json quickstart_metrics(const fs::path& run) {
     const double rho = json_number_at(out, {"lora", "prosody", feature, "arousal", "rho"});
     const double p = json_number_at(out, {"lora", "prosody", feature, "arousal", "p"});
     const double n = json_number_at(out, {"lora", "prosody", feature, "arousal", "n"});
+    // NaN when none of the base's replies could be measured (no audio): nothing for the LoRA to beat.
     const double base_rho = json_number_at(out, {"base", "prosody", feature, "arousal", "rho"});
-    criteria.push_back(criterion(fmt::format("lora Spearman({}, arousal)", feature), rho,
-                                 ">= 0.3, p < 0.01, n >= 144, above the base's",
-                                 rho >= 0.3 && p < 0.01 && n >= 144 && rho > base_rho));
+    criteria.push_back(
+        criterion(fmt::format("lora Spearman({}, arousal)", feature), rho,
+                  ">= 0.3, p < 0.01, n >= 144, above the base's",
+                  rho >= 0.3 && p < 0.01 && n >= 144 && (std::isnan(base_rho) || rho > base_rho)));
   }
   out["criteria"] = criteria;
   return out;

@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "symp/core/error.h"
 #include "symp/core/rng.h"
 #include "symp/io/jsonl.h"
+#include "symp/nn/glm.h"
 #include "symp/nn/glm_config.h"
 #include "symp/nn/tensor_io.h"
 #include "symp/train/dataset.h"
@@ -106,6 +108,71 @@ TEST_CASE("train: a tiny GLM trained from scratch overfits a handful of sequence
   CHECK(result.last_loss <= 0.1 * result.first_loss);
   CHECK(fs::exists(dir / "out/model/model.safetensors"));
   CHECK(fs::exists(dir / "out/loss.png"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: --tie-audio-factors keeps the saved audio rows additive in the codec's factors",
+          "[train]") {
+  auto dir = scratch("tied_audio");
+  symp::nn::GlmConfig config;
+  config.vocab_size = 32;
+  config.hidden_size = 32;
+  config.num_layers = 1;
+  config.num_heads = 2;
+  config.num_kv_heads = 1;
+  config.head_dim = 16;
+  config.ffn_hidden_size = 64;
+  config.rotary_dim = 8;
+  symp::io::write_json_atomic((dir / "config.json").string(), config.to_chatglm_json());
+  // A tokenize-fit folder as far as the layout goes: audio ids 8..31 = (a x 3 + b) x 4 + c.
+  fs::create_directories(dir / "tok");
+  symp::io::write_json_atomic((dir / "tok/tokenizer.json").string(),
+                              {{"audio_offset", 8}, {"audio_codes", 24}});
+  symp::io::write_json_atomic(
+      (dir / "tok/codec.json").string(),
+      {{"config", {{"envelope_codes", 2}, {"pitch_levels", 3}, {"energy_levels", 4}}}});
+  auto options = [&](const std::string& out, bool tie) {
+    symp::train::TrainOptions o;
+    o.train_file = write_sequences(dir / "train.jsonl", 6, 16, 32, 5);
+    o.out_dir = (dir / out).string();
+    o.init_config = (dir / "config.json").string();
+    o.init_audio_factors = (dir / "tok").string();
+    o.tie_audio_factors = tie;
+    o.lora = false;
+    o.lr = 1e-2;
+    o.warmup_steps = 0;
+    o.max_steps = 20;
+    o.batch_size = 3;
+    o.grad_accum = 1;
+    o.save_every = 1000;
+    return o;
+  };
+  // How far the saved rows are from additive: the largest change of "c from 0 to 3" across (a, b).
+  auto non_additive = [](const torch::Tensor& w) {
+    auto row = [&](int a, int b, int c) { return w[8 + (a * 3 + b) * 4 + c]; };
+    double worst = 0;
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 3; ++b) {
+        const auto d = (row(a, b, 3) - row(a, b, 0)) - (row(0, 0, 3) - row(0, 0, 0));
+        worst = std::max(worst, d.abs().max().item<double>());
+      }
+    return worst;
+  };
+  symp::train::train_lora(options("tied", true));
+  symp::train::train_lora(options("free", false));
+  auto tied = symp::nn::load_glm((dir / "tied/model").string());
+  auto free = symp::nn::load_glm((dir / "free/model").string());
+  const auto tied_out = tied->named_parameters()["transformer.output_layer.weight"];
+  const auto free_out = free->named_parameters()["transformer.output_layer.weight"];
+  CHECK(non_additive(tied->embedding_weight()) < 1e-5);
+  CHECK(non_additive(tied_out) < 1e-5);
+  // Without the option the same training leaves them free (so the check above can fail).
+  CHECK(non_additive(free->embedding_weight()) > 1e-3);
+  CHECK(non_additive(free_out) > 1e-3);
+  // It needs the layout and full training.
+  auto bad = options("bad", true);
+  bad.init_audio_factors.clear();
+  CHECK_THROWS_WITH(symp::train::train_lora(bad), Catch::Contains("--tie-audio-factors"));
   fs::remove_all(dir);
 }
 
