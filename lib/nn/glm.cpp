@@ -480,4 +480,19 @@ std::pair<torch::Tensor, int64_t> next_token_loss(const torch::Tensor& logits, c
   return {(losses * mask.to(losses.scalar_type())).sum(), count};
 }
 
+std::pair<torch::Tensor, int64_t> masked_next_token_loss(GlmModelImpl& model, const torch::Tensor& ids,
+                                                         const torch::Tensor& target_mask) {
+  const int64_t length = ids.size(1);
+  auto mask = torch::roll(target_mask, -1, 1);
+  mask.select(1, length - 1).fill_(false);
+  auto rows = mask.reshape({-1}).nonzero().squeeze(1);
+  auto hidden = model.hidden_states(ids);
+  auto picked = hidden.reshape({-1, hidden.size(-1)}).index_select(0, rows);
+  auto targets = torch::roll(ids, -1, 1).reshape({-1}).index_select(0, rows);
+  auto loss = torch::nn::functional::cross_entropy(
+      model.output_logits(picked).to(torch::kFloat32), targets,
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  return {loss, rows.size(0)};
+}
+
 }  // namespace symp::nn

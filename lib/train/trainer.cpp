@@ -246,7 +246,7 @@ class Trainer {
       const size_t begin = static_cast<size_t>(batch_ * o_.batch_size);
       const size_t end = std::min(order_.size(), begin + static_cast<size_t>(o_.batch_size));
       auto batch = make_batch(train_, order_, begin, end, device_);
-      auto [sum, count] = nn::next_token_loss(model_->forward(batch.ids), batch.ids, batch.target);
+      auto [sum, count] = nn::masked_next_token_loss(*model_, batch.ids, batch.target);
       auto loss = sum / static_cast<double>(std::max<int64_t>(count, 1));
       if (sync_ && m == micro - 1) sync_->arm();  // the last backward of the step overlaps the all-reduce
       (loss / static_cast<double>(micro)).backward();
@@ -285,7 +285,7 @@ class Trainer {
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(o_.batch_size)) {
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(o_.batch_size));
       auto batch = make_batch(eval_, order, begin, end, device_);
-      auto [loss_sum, n] = nn::next_token_loss(model_->forward(batch.ids), batch.ids, batch.target);
+      auto [loss_sum, n] = nn::masked_next_token_loss(*model_, batch.ids, batch.target);
       sum += loss_sum.item<double>();
       count += n;
     }

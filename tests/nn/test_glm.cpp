@@ -249,3 +249,31 @@ TEST_CASE("nn: projected product-code rows are the additive least-squares fit of
   CHECK(torch::allclose(model->embedding_weight(), once, 1e-6, 1e-7));
   CHECK_THROWS_AS(model->project_product_rows(30, {2, 3, 4}), symp::InputError);
 }
+
+TEST_CASE("nn: the loss over reply positions only equals the loss from the whole logits", "[nn][glm]") {
+  auto config = symp::nn::GlmConfig::tiny(50);
+  symp::nn::GlmModel model(config);
+  model->init_weights(3);
+  torch::manual_seed(5);
+  auto ids = torch::randint(0, 50, {3, 17}, torch::kLong);
+  // A reply-only mask: each row's targets start at a different position; the last row has none.
+  auto mask = torch::zeros({3, 17}, torch::kBool);
+  mask[0].narrow(0, 6, 11).fill_(true);
+  mask[1].narrow(0, 12, 3).fill_(true);
+  auto gradients = [&](bool masked) {
+    model->zero_grad();
+    auto [sum, count] = masked ? symp::nn::masked_next_token_loss(*model, ids, mask)
+                               : symp::nn::next_token_loss(model->forward(ids), ids, mask);
+    sum.backward();
+    std::vector<torch::Tensor> grads{sum.detach().reshape({1}), torch::tensor({static_cast<float>(count)})};
+    for (const auto& p : model->parameters()) grads.push_back(p.grad().clone().reshape({-1}));
+    return torch::cat(grads);
+  };
+  auto whole = gradients(false), masked = gradients(true);
+  CHECK(whole[1].item<float>() == 14);  // 11 + 3 targets
+  CHECK(masked[1].item<float>() == whole[1].item<float>());
+  CHECK(std::abs(masked[0].item<double>() - whole[0].item<double>()) <=
+        1e-5 * std::abs(whole[0].item<double>()));
+  CHECK(relative_error(masked, whole) <= 1e-5);
+  CHECK(masked.narrow(0, 2, masked.size(0) - 2).abs().sum().item<double>() > 0);
+}

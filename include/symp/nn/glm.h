@@ -129,5 +129,10 @@ void save_glm(GlmModelImpl& model, const std::string& dir);
 // mask [B, T] (bool, for the predicted token) is true; returns (sum of losses, number of tokens).
 std::pair<torch::Tensor, int64_t> next_token_loss(const torch::Tensor& logits, const torch::Tensor& ids,
                                                   const torch::Tensor& target_mask);
+// The same loss from the model itself, with the output layer applied only at the positions whose next token
+// is a target: with a reply-only mask (--assistant-only) most of the [B, T, V] logits are never needed.
+// Equal to next_token_loss(model.forward(ids), ids, target_mask) up to float summation order.
+std::pair<torch::Tensor, int64_t> masked_next_token_loss(GlmModelImpl& model, const torch::Tensor& ids,
+                                                         const torch::Tensor& target_mask);
 
 }  // namespace symp::nn
