@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Usage: scripts/cuda-build.sh [cmake --build arguments, e.g. --target symp]
 # Builds symp against the CUDA torch of this machine's python3, with the Debian packages that
 # scripts/cuda-bundle.sh unpacked into .cache/cuda-bundle (carried here). PNG plots are left out when PLplot is
 # absent (SYMP_WITH_PLOTS=OFF): figures are then skipped with a warning.
@@ -19,4 +20,4 @@ cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DSYMP_WERROR=ON -D
   -DCMAKE_PREFIX_PATH="$b/root/usr;$torch_prefix" -DCMAKE_CXX_FLAGS="-I$b/root/usr/include" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" -DCMAKE_SHARED_LINKER_FLAGS="-Wl,-rpath-link,$b/lib" \
   ${SYMP_CMAKE_ARGS:-}
-cmake --build build-cuda -j"$(nproc)"
+cmake --build build-cuda -j"$(nproc)" "$@"  # e.g. --target symp

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "symp/core/error.h"
 #include "symp/core/fs.h"
@@ -23,7 +24,9 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-std::vector<std::string> builtin_taxonomies() { return kBuiltin; }
+std::vector<std::string> builtin_taxonomies() {
+  return kBuiltin;
+}
 
 Taxonomy load_taxonomy(const std::string& name_or_path, const AnchorSet& anchors) {
   std::string path = name_or_path;
@@ -39,7 +42,8 @@ Taxonomy load_taxonomy(const std::string& name_or_path, const AnchorSet& anchors
     Taxonomy tax;
     tax.name = doc.value("name", fs::path(path).stem().string());
     const auto& labels = io::require_field(doc, "labels", "taxonomy");
-    if (!labels.is_object() || labels.empty()) throw InputError("field 'labels': expected a non-empty object");
+    if (!labels.is_object() || labels.empty())
+      throw InputError("field 'labels': expected a non-empty object");
     for (const auto& [label, target] : labels.items()) {
       const std::string ctx = "labels." + label;
       tax.labels.push_back(label);
@@ -51,7 +55,8 @@ Taxonomy load_taxonomy(const std::string& name_or_path, const AnchorSet& anchors
         tax.targets[label] = anchor.va;
         tax.mapped_to[label] = anchor.name;
       } else if (target.is_object()) {
-        tax.targets[label] = make_va(io::require_number(target, "valence", ctx), io::require_number(target, "arousal", ctx), ctx);
+        tax.targets[label] = make_va(io::require_number(target, "valence", ctx),
+                                     io::require_number(target, "arousal", ctx), ctx);
         tax.mapped_to[label] = "va";
       } else {
         throw InputError(ctx + ": expected an anchor name, a {valence, arousal} object, or null");
@@ -69,7 +74,8 @@ Probabilities parse_probs(const std::string& text) {
     if (end == std::string::npos) end = text.size();
     const auto item = trim(text.substr(start, end - start));
     const auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) throw InputError("--probs: '" + item + "' is not label=probability");
+    if (eq == std::string::npos || eq == 0)
+      throw InputError("--probs: '" + item + "' is not label=probability");
     const auto value_text = trim(item.substr(eq + 1));
     char* stop = nullptr;
     const double value = std::strtod(value_text.c_str(), &stop);
@@ -102,14 +108,16 @@ Fusion fuse(const Taxonomy& taxonomy, const Probabilities& probs) {
     a += p * it->second->arousal;
   }
   if (!(mapped > 0.0)) {
-    throw InputError(fmt::format("taxonomy '{}': no probability mass on labels that map to the VA plane", taxonomy.name));
+    throw InputError(
+        fmt::format("taxonomy '{}': no probability mass on labels that map to the VA plane", taxonomy.name));
   }
   if (std::abs(out.total - 1.0) > 1e-6) {
     out.renormalised = true;
     log_warn("affect", "probabilities sum to {:.6g}, not 1: renormalised", out.total);
   }
   if (out.excluded > 0.0) {
-    log_warn("affect", "{:.3g} of the probability mass is on labels left out of '{}'; the rest is renormalised",
+    log_warn("affect",
+             "{:.3g} of the probability mass is on labels left out of '{}'; the rest is renormalised",
              out.excluded, taxonomy.name);
   }
   out.va = clamp_va(v / mapped, a / mapped, "fused VA");
