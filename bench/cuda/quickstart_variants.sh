@@ -14,9 +14,11 @@ shift 3
 export SYMP=$PWD/$build/tools/symp/symp
 mkdir -p "$root" "$out"
 corpus=$root/_corpus
+# The shared corpus is the recipe's gen-data stage (same arguments and seed); "$dir/.done/gen-data" below is the
+# marker recipes/quickstart/run.sh's stage() writes for it, so each variant's recipe skips the stage.
 t0=$SECONDS
 if [ ! -e "$corpus/.done/gen-data" ]; then
-  "$SYMP" --seed 42 gen-data --out "$corpus/corpus" --per-emotion "${QS_PER_EMOTION:-30}" \
+  "$SYMP" --seed "${QS_SEED:-42}" gen-data --out "$corpus/corpus" --per-emotion "${QS_PER_EMOTION:-30}" \
     --neutral-queries "${QS_NEUTRAL:-40}" > "$root/gen-data.log" 2>&1 || { echo "gen-data failed" >&2; exit 1; }
   mkdir -p "$corpus/.done" && touch "$corpus/.done/gen-data"
 fi

@@ -464,17 +464,25 @@ void save_glm(GlmModelImpl& model, const std::string& dir) {
   io::write_json_atomic((fs::path(dir) / "config.json").string(), model.config().to_chatglm_json());
 }
 
+namespace {
+
+// Position t predicts ids[t + 1]: the targets are the ids shifted left, and the last position (which predicts
+// nothing) is masked out. Both flattened to [B * T].
+std::pair<torch::Tensor, torch::Tensor> shifted_targets(const torch::Tensor& ids,
+                                                        const torch::Tensor& target_mask) {
+  auto mask = torch::roll(target_mask, -1, 1);
+  mask.select(1, ids.size(1) - 1).fill_(false);
+  return {torch::roll(ids, -1, 1).reshape({-1}), mask.reshape({-1})};
+}
+
+}  // namespace
+
 std::pair<torch::Tensor, int64_t> next_token_loss(const torch::Tensor& logits, const torch::Tensor& ids,
                                                   const torch::Tensor& target_mask) {
-  // Position t predicts ids[t + 1]: the targets are the ids shifted left, and the last position (which
-  // predicts nothing) is masked out. The logits stay whole, so neither pass copies a [B, T - 1, V] slice.
-  const int64_t vocab = logits.size(-1), length = ids.size(1);
-  auto targets = torch::roll(ids, -1, 1).reshape({-1});
-  auto mask = torch::roll(target_mask, -1, 1);
-  mask.select(1, length - 1).fill_(false);
-  mask = mask.reshape({-1});
+  // The logits stay whole, so neither pass copies a [B, T - 1, V] slice.
+  const auto [targets, mask] = shifted_targets(ids, target_mask);
   auto losses = torch::nn::functional::cross_entropy(
-      logits.reshape({-1, vocab}).to(torch::kFloat32), targets,
+      logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32), targets,
       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
   const int64_t count = mask.sum().item<int64_t>();
   return {(losses * mask.to(losses.scalar_type())).sum(), count};
@@ -482,15 +490,12 @@ std::pair<torch::Tensor, int64_t> next_token_loss(const torch::Tensor& logits, c
 
 std::pair<torch::Tensor, int64_t> masked_next_token_loss(GlmModelImpl& model, const torch::Tensor& ids,
                                                          const torch::Tensor& target_mask) {
-  const int64_t length = ids.size(1);
-  auto mask = torch::roll(target_mask, -1, 1);
-  mask.select(1, length - 1).fill_(false);
-  auto rows = mask.reshape({-1}).nonzero().squeeze(1);
+  const auto [targets, mask] = shifted_targets(ids, target_mask);
+  auto rows = mask.nonzero().squeeze(1);
   auto hidden = model.hidden_states(ids);
   auto picked = hidden.reshape({-1, hidden.size(-1)}).index_select(0, rows);
-  auto targets = torch::roll(ids, -1, 1).reshape({-1}).index_select(0, rows);
   auto loss = torch::nn::functional::cross_entropy(
-      model.output_logits(picked).to(torch::kFloat32), targets,
+      model.output_logits(picked).to(torch::kFloat32), targets.index_select(0, rows),
       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
   return {loss, rows.size(0)};
 }
