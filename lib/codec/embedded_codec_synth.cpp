@@ -78,21 +78,38 @@ std::vector<float> EmbeddedCodec::decode(const std::vector<int64_t>& ids) {
     hop_f0[j] = std::exp((1 - w) * lf + w * rf);
   }
 
-  // Excitation: unit-power pulse train where voiced, unit-variance noise where not.
+  // Excitation: unit-power pulse train where voiced, unit-variance noise where not. Each pulse sits at its
+  // exact fractional time, as a Hann-windowed sinc (band-limited to Nyquist): a pulse snapped to the nearest
+  // sample makes a train whose period is not a whole number of samples repeat exactly only every two
+  // periods (244 Hz at 16 kHz: 65 and 66 samples in turn), which Praat's pitch analysis reads as the
+  // octave below.
+  constexpr int kPulseHalfWidth = 8;  // samples each side of the pulse's centre
+  auto add_pulse = [&](std::vector<double>& x, double at, double amplitude) {
+    const int64_t first = static_cast<int64_t>(std::floor(at)) - kPulseHalfWidth + 1;
+    for (int64_t k = std::max<int64_t>(first, 0); k < std::min<int64_t>(first + 2 * kPulseHalfWidth, n);
+         ++k) {
+      const double d = static_cast<double>(k) - at;  // |d| < kPulseHalfWidth
+      const double sinc = std::abs(d) < 1e-9 ? 1.0 : std::sin(M_PI * d) / (M_PI * d);
+      const double window = 0.5 + 0.5 * std::cos(M_PI * d / kPulseHalfWidth);
+      x[static_cast<size_t>(k)] += amplitude * sinc * window;
+    }
+  };
   Rng rng(0x5eed);  // fixed: decoding the same ids gives the same waveform
   std::vector<double> excitation(static_cast<size_t>(n), 0.0);
   double phase = 1.0;  // a pulse at the first voiced sample
   for (int64_t k = 0; k < n; ++k) {
     const double f0 = hop_f0[std::min(k / hop, hops - 1)];
     if (f0 > 0) {
-      phase += f0 / c.sample_rate;
+      const double step = f0 / c.sample_rate;
+      phase = phase >= 1.0 ? 1.0 : phase + step;  // phase is 1 only at a voicing onset: a pulse right at k
       if (phase >= 1.0) {
         phase -= std::floor(phase);
-        excitation[k] = std::sqrt(c.sample_rate / f0);
+        // The phase crossed 1 a fraction phase / step of a sample before k.
+        add_pulse(excitation, static_cast<double>(k) - phase / step, std::sqrt(1.0 / step));
       }
     } else {
       phase = 1.0;
-      excitation[k] = rng.normal();
+      excitation[static_cast<size_t>(k)] += rng.normal();
     }
   }
 

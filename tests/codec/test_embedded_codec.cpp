@@ -4,6 +4,7 @@
 #include "symp/core/error.h"
 #include "symp/io/audio.h"
 #include "symp/io/jsonl.h"
+#include "symp/prosody/pitch.h"
 
 #include <catch2/catch.hpp>
 
@@ -113,6 +114,36 @@ TEST_CASE("speech: embedded codec round trip keeps F0 mean energy and speaking r
   CHECK(energy_rho >= 0.9);
   CHECK(rate_rho >= 0.9);
   CHECK(f0_error[f0_error.size() / 2] <= 0.05);
+}
+
+// A held pitch level must decode to its own F0 by eval-prosody's Praat-compatible tracker (checked against
+// the praat binary in tests/prosody/test_pitch.cpp), not by the codec's own. A pulse train whose pulses
+// snap to whole samples repeats exactly only every two periods when the period is a whole number of
+// samples and a half (244 Hz at 16 kHz is 65.6 samples: 65 and 66 in turn), and that tracker then reports
+// the octave below: a model that held a high pitch level was measured an octave low. The levels here are
+// set to such periods (45.5 to 177.5 samples, 90 to 352 Hz), the worst case.
+TEST_CASE("speech: embedded codec decodes every held pitch level at its own F0 by eval-prosody's tracker") {
+  codec::EmbeddedCodecModel model = trained_model();
+  const auto& c = model.config;
+  REQUIRE(c.pitch_levels == 16);
+  const std::vector<double> periods = {177.5, 150.5, 130.5, 115.5, 100.5, 95.5, 88.5, 81.5,
+                                       76.5,  70.5,  65.5,  60.5,  55.5,  50.5, 45.5};
+  for (size_t i = 0; i < periods.size(); ++i) model.pitch_values[i] = std::log(c.sample_rate / periods[i]);
+  codec::EmbeddedCodec codec(model);
+  const int energy = c.energy_levels - 2;
+  for (int env = 0; env < c.envelope_codes; env += 5) {
+    for (int pitch = 1; pitch < c.pitch_levels; ++pitch) {
+      const double hz = c.sample_rate / periods[static_cast<size_t>(pitch - 1)];
+      const int64_t id = (int64_t(env) * c.pitch_levels + pitch) * c.energy_levels + energy;
+      const std::vector<int64_t> ids(25, id);  // 2 s on one level
+      const prosody::PitchTrack track = prosody::track_pitch(codec.decode(ids), codec.output_sample_rate());
+      const prosody::F0Stats s = prosody::f0_stats(track);
+      INFO("envelope " << env << ", pitch level " << pitch << " (" << hz << " Hz): measured mean " << s.mean
+                       << " Hz over " << s.voiced << " of " << track.f0.size() << " frames");
+      CHECK(s.voiced >= track.f0.size() / 2);
+      CHECK(s.mean == Approx(hz).epsilon(0.02));
+    }
+  }
 }
 
 TEST_CASE("speech: embedded codec pitch tracker finds the F0 of a pulse train") {
