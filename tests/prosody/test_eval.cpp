@@ -160,3 +160,40 @@ TEST_CASE("prosody: eval-prosody CLI on a manifest with bad rows", "[prosody][cl
   CHECK_FALSE(fs::exists(out2 / "correlations.csv"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("prosody: eval-prosody with targets but no measurable reply writes header-only tables",
+          "[prosody][cli]") {
+  const fs::path dir = fs::temp_directory_path() / ("symp_eval_prosody_none_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // Two replies of white noise: no voiced frame, so no F0 and no row for the correlations.
+  uint64_t state = 12345;
+  std::vector<float> noise(16000);
+  for (float& x : noise) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    x = static_cast<float>(static_cast<int64_t>(state >> 33) % 2000 - 1000) / 4000.0f;
+  }
+  write_float_wav(dir / "n0.wav", noise, 16000);
+  write_float_wav(dir / "n1.wav", noise, 16000);
+  {
+    std::ofstream m(dir / "responses.jsonl");
+    m << R"({"id":"a","response_audio":"n0.wav","valence":0.5,"arousal":0.5,"system":"lora"})"
+      << "\n";
+    m << R"({"id":"b","response_audio":"n1.wav","valence":-0.5,"arousal":-0.5,"system":"lora"})"
+      << "\n";
+  }
+  const fs::path out = dir / "out";
+  // Every row failed, so the exit code says so; the tables are still there, with no rows.
+  CHECK(run(std::string(SYMP_BINARY) + " eval-prosody --manifest '" + (dir / "responses.jsonl").string() +
+            "' --out '" + out.string() + "' 2>/dev/null") == 1);
+  const auto rows = symp::io::read_csv((out / "correlations.csv").string());
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0] == std::vector<std::string>{"system", "feature", "target", "rho", "p", "n", "p_perm"});
+  const auto features = read_table(out / "features.csv", "id");
+  REQUIRE(features.size() == 2);
+  CHECK_FALSE(features.at("a").at("error").empty());
+  std::ifstream md(out / "correlations.md");
+  const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  CHECK(text.find("No response with a target") != std::string::npos);
+  fs::remove_all(dir);
+}
