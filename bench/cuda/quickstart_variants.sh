@@ -12,6 +12,14 @@ cd "$(dirname "$0")/../.."
 build=$1 root=$2 out=$3
 shift 3
 export SYMP=$PWD/$build/tools/symp/symp
+# The Debian libraries and espeak-ng data that scripts/cuda-build.sh built against (scripts/cuda-bundle.sh), when
+# they are here: without them gen-data cannot find espeak-ng's voices.
+bundle=$PWD/.cache/cuda-bundle
+if [ -d "$bundle" ]; then
+  export LD_LIBRARY_PATH=$bundle/root/usr/lib/x86_64-linux-gnu:$bundle/lib:${LD_LIBRARY_PATH:-}
+  export ESPEAK_DATA_PATH=${ESPEAK_DATA_PATH:-$bundle/root/usr/lib/x86_64-linux-gnu}
+fi
+export SYMP_DATA_DIR=${SYMP_DATA_DIR:-$PWD/data}
 mkdir -p "$root" "$out"
 corpus=$root/_corpus
 # The shared corpus is the recipe's gen-data stage (same arguments and seed); "$dir/.done/gen-data" below is the
@@ -19,7 +27,7 @@ corpus=$root/_corpus
 t0=$SECONDS
 if [ ! -e "$corpus/.done/gen-data" ]; then
   "$SYMP" --seed "${QS_SEED:-42}" gen-data --out "$corpus/corpus" --per-emotion "${QS_PER_EMOTION:-30}" \
-    --neutral-queries "${QS_NEUTRAL:-40}" > "$root/gen-data.log" 2>&1 || { echo "gen-data failed" >&2; exit 1; }
+    --neutral-queries "${QS_NEUTRAL:-40}" > "$root/gen-data.log" 2>&1 || { echo "gen-data failed:" >&2; tail -5 "$root/gen-data.log" >&2; exit 1; }
   mkdir -p "$corpus/.done" && touch "$corpus/.done/gen-data"
 fi
 echo "gen-data: $((SECONDS - t0)) s" >&2
