@@ -16,7 +16,7 @@ R=${1:-$root/runs/quickstart}
 per_emotion=${QS_PER_EMOTION:-30}  # 30 x 12 emotional records; the neutral split (below) is what teaches the condition
 neutral=${QS_NEUTRAL:-40}         # 40 neutral queries: about 12 in the eval partition
 base_epochs=${QS_EPOCHS:-4}       # base eval loss 3.89 after 4 epochs, 3.74 after 6 (2026-11-26 run)
-lora_epochs=${QS_LORA_EPOCHS:-8}  # with 8 envelope codes: probe 0.81 after 6 epochs, 0.83 after 8; 4 of issue 17's 8 criteria after 6, 6 after 8 (2026-12-04)
+lora_epochs=${QS_LORA_EPOCHS:-8}  # with 8 envelope codes: probe 0.81 after 6 epochs, 0.83 after 8 (2026-12-04); fewer cost the prosody (docs/quickstart.md)
 # The tiny model trains as fast on one torch thread as on two on a 2-core machine (bench_train_tiny with
 # OMP_WAIT_POLICY=PASSIVE, which symp sets: 5,581 vs 5,552 tokens/s), and one leaves the other core free.
 # QS_TRAIN_THREADS=0: all cores.
@@ -27,11 +27,13 @@ max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
 seed=${QS_SEED:-42}
 lora_lr=${QS_LORA_LR:-1e-2}
 lora_dropout=${QS_LORA_DROPOUT:-0.05}
-# 8 spectral-envelope codes instead of tokenize fit's 32: 1,024 audio ids instead of 4,096, so the output layer
-# and its softmax are half the size and each id is seen four times as often. Measured on a GPU (2026-12-04,
-# bench/cuda/quickstart_variants.sh, docs/quickstart.md): probe 0.875 and 0.826 (seeds 42, 43) against 0.840
-# and 0.771 with 32; the envelope carries the timbre, not the pitch or loudness the report measures.
-envelope_codes=${QS_ENVELOPE_CODES:-8}
+# 16 spectral-envelope codes instead of tokenize fit's 32: 2,048 audio ids instead of 4,096, so the output layer
+# and its softmax are smaller and each id is seen twice as often; the envelope carries the timbre, not the pitch
+# or loudness the report measures. Measured on the 2-core VM with seed 42 (2026-12-04, after the decoder's
+# pitch fix, docs/quickstart.md): 16 codes held all 8 of issue 17's measured criteria (probe 0.81, F0-arousal
+# 0.38, energy-arousal 0.33, corpus bigram share 0.93); 8 codes held 7 (bigram share 0.83); on a GPU
+# (bench/cuda/quickstart_variants.sh) 8, 16 and 32 codes held 6, 7 and 8 with seed 42.
+envelope_codes=${QS_ENVELOPE_CODES:-16}
 device=${QS_DEVICE:-cpu}
 mkdir -p "$R"
 
