@@ -203,23 +203,17 @@ EvalResult run_eval(const EvalOptions& o) {
   const fs::path out(o.out_dir);
   write_features_csv((out / "features.csv").string(), result.rows);
   result.correlations = correlate(result.rows, o.permutations, o.seed);
-  if (!result.correlations.empty()) {
+  // With targets (a manifest) the tables are written even with no row: a header-only correlations.csv says
+  // "nothing measurable" to the tools that read it (the quickstart report gives rho null and n 0), and a
+  // pipeline stage that waits for it completes. --audio alone has no targets and no tables.
+  if (!result.correlations.empty() || !o.manifests.empty()) {
+    if (result.correlations.empty())
+      log_warn("eval-prosody",
+               "no response with a target and all seven features: correlations.csv has no rows (see "
+               "features.csv's error column)");
     write_correlations_csv((out / "correlations.csv").string(), result.correlations);
     write_file_atomic(out / "correlations.md", correlations_markdown(result.correlations));
-    if (o.plots) write_scatter_plots((out / "plots").string(), result.rows);
-  } else if (!o.manifests.empty()) {
-    // Targets were given, so the tables are written even with no row: a header-only correlations.csv says
-    // "nothing measurable" to the tools that read it (the quickstart report gives rho null and n 0), and a
-    // pipeline stage that waits for it completes.
-    log_warn(
-        "eval-prosody",
-        "no response with a target and all seven features: correlations.csv has no rows (see features.csv's "
-        "error column)");
-    write_correlations_csv((out / "correlations.csv").string(), {});
-    write_file_atomic(
-        out / "correlations.md",
-        "# Prosody: Spearman correlation with the target affect\n\nNo response with a target had all "
-        "seven features; features.csv's `error` column says why for each.\n");
+    if (o.plots && !result.correlations.empty()) write_scatter_plots((out / "plots").string(), result.rows);
   }
   log_info("eval-prosody", "{} responses measured, {} failed; results in {}",
            result.rows.size() - result.failed, result.failed, o.out_dir);

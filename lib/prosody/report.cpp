@@ -79,6 +79,10 @@ std::string correlations_markdown(const std::vector<CorrelationRow>& rows) {
     (r.target == "valence" ? pair.first : pair.second) = r.c;
   }
   std::string md = "# Prosody: Spearman correlation with the target affect\n\n";
+  if (rows.empty())
+    return md +
+           "No response with a target had all seven features; features.csv's `error` column says why for "
+           "each.\n";
   md +=
       "Each cell: rho with target valence / rho with target arousal. * p < 0.05, ** p < 0.01 (two-sided, "
       "t approximation); n = responses with all seven features.\n\n";

@@ -94,7 +94,7 @@ EvalResult run_eval(const EvalOptions& options);
 // Writers, used by run_eval.
 void write_features_csv(const std::string& path, const std::vector<EvalRow>& rows);
 void write_correlations_csv(const std::string& path, const std::vector<CorrelationRow>& rows);
-std::string correlations_markdown(const std::vector<CorrelationRow>& rows);
+std::string correlations_markdown(const std::vector<CorrelationRow>& rows);  // no rows: a line saying so
 void write_scatter_plots(const std::string& dir, const std::vector<EvalRow>& rows);
 
 }  // namespace symp::prosody
