@@ -5,9 +5,7 @@
 # absent (SYMP_WITH_PLOTS=OFF): figures are then skipped with a warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-b=$PWD/.cache/cuda-bundle
-export PKG_CONFIG_PATH=$b/root/usr/lib/x86_64-linux-gnu/pkgconfig:$b/root/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}
-export LD_LIBRARY_PATH=$b/root/usr/lib/x86_64-linux-gnu:$b/lib:${LD_LIBRARY_PATH:-}
+source scripts/cuda-env.sh  # sets $b, the bundle
 export SYMP_DATA_DIR=$PWD/data
 torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 plots=ON

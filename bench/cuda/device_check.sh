@@ -6,9 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-$PWD/device-out}
 mkdir -p "$out"
-b=$PWD/.cache/cuda-bundle
-export LD_LIBRARY_PATH=$b/root/usr/lib/x86_64-linux-gnu:$b/lib:${LD_LIBRARY_PATH:-}
-export ESPEAK_DATA_PATH=$b/root/usr/lib/x86_64-linux-gnu
+source scripts/cuda-env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$out/gpu.txt" 2>&1
 python3 -c 'import torch,transformers,peft;print("torch",torch.__version__,"transformers",transformers.__version__,"peft",peft.__version__)' >> "$out/gpu.txt" 2>&1
 shared=${SYMP_SHARED:-$PWD/.cache/shared}

@@ -12,13 +12,9 @@ cd "$(dirname "$0")/../.."
 build=$1 root=$2 out=$3
 shift 3
 export SYMP=$PWD/$build/tools/symp/symp
-# The Debian libraries and espeak-ng data that scripts/cuda-build.sh built against (scripts/cuda-bundle.sh), when
-# they are here: without them gen-data cannot find espeak-ng's voices.
-bundle=$PWD/.cache/cuda-bundle
-if [ -d "$bundle" ]; then
-  export LD_LIBRARY_PATH=$bundle/root/usr/lib/x86_64-linux-gnu:$bundle/lib:${LD_LIBRARY_PATH:-}
-  export ESPEAK_DATA_PATH=${ESPEAK_DATA_PATH:-$bundle/root/usr/lib/x86_64-linux-gnu}
-fi
+# The Debian libraries and espeak-ng data that scripts/cuda-build.sh built against: without them gen-data
+# cannot find espeak-ng's voices.
+source scripts/cuda-env.sh
 export SYMP_DATA_DIR=${SYMP_DATA_DIR:-$PWD/data}
 mkdir -p "$root" "$out"
 corpus=$root/_corpus
