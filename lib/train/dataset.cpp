@@ -94,4 +94,28 @@ std::vector<size_t> epoch_order(size_t count, uint64_t seed, int64_t epoch, int 
   return mine;
 }
 
+std::vector<size_t> group_by_length(const std::vector<size_t>& order, const std::vector<size_t>& lengths,
+                                    size_t batch_size, uint64_t seed, int64_t epoch) {
+  if (batch_size == 0) throw UsageError("group_by_length: batch_size must be positive");
+  const size_t mega = 4 * batch_size;
+  std::vector<size_t> sorted = order;
+  for (size_t begin = 0; begin < sorted.size(); begin += mega) {
+    const auto first = sorted.begin() + static_cast<std::ptrdiff_t>(begin);
+    const auto last = sorted.begin() + static_cast<std::ptrdiff_t>(std::min(sorted.size(), begin + mega));
+    std::stable_sort(first, last, [&](size_t a, size_t b) { return lengths.at(a) > lengths.at(b); });
+  }
+  const size_t full = sorted.size() / batch_size;
+  std::vector<size_t> batches(full);
+  std::iota(batches.begin(), batches.end(), 0);
+  Rng rng((seed ^ 0x6c656e67746873ULL) * 1000003ULL + static_cast<uint64_t>(epoch));
+  for (size_t i = full; i > 1; --i) std::swap(batches[i - 1], batches[rng.below(i)]);
+  std::vector<size_t> out;
+  out.reserve(sorted.size());
+  for (const size_t b : batches)
+    out.insert(out.end(), sorted.begin() + static_cast<std::ptrdiff_t>(b * batch_size),
+               sorted.begin() + static_cast<std::ptrdiff_t>((b + 1) * batch_size));
+  out.insert(out.end(), sorted.begin() + static_cast<std::ptrdiff_t>(full * batch_size), sorted.end());
+  return out;
+}
+
 }  // namespace symp::train

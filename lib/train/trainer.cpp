@@ -225,8 +225,17 @@ class Trainer {
     }
   }
 
+  // This rank's sequence order for epoch_ (grouped by length when asked).
+  std::vector<size_t> epoch_plan() const {
+    auto order = epoch_order(train_.size(), o_.seed, epoch_, group_.rank(), group_.world_size());
+    if (!o_.group_by_length) return order;
+    std::vector<size_t> lengths(train_.size());
+    for (size_t i = 0; i < train_.size(); ++i) lengths[i] = train_[i].ids.size();
+    return group_by_length(order, lengths, static_cast<size_t>(o_.batch_size), o_.seed, epoch_);
+  }
+
   void plan() {
-    order_ = epoch_order(train_.size(), o_.seed, epoch_, group_.rank(), group_.world_size());
+    order_ = epoch_plan();
     batches_per_epoch_ = (static_cast<int64_t>(order_.size()) + o_.batch_size - 1) / o_.batch_size;
     steps_per_epoch_ = (batches_per_epoch_ + o_.grad_accum - 1) / o_.grad_accum;
     total_steps_ = o_.max_steps > 0 ? o_.max_steps : o_.epochs * steps_per_epoch_;
@@ -257,7 +266,7 @@ class Trainer {
     if (batch_ >= batches_per_epoch_) {
       ++epoch_;
       batch_ = 0;
-      order_ = epoch_order(train_.size(), o_.seed, epoch_, group_.rank(), group_.world_size());
+      order_ = epoch_plan();
     }
     std::vector<torch::Tensor> params;
     for (const auto& [name, p] : optimizer_->params()) params.push_back(p);
@@ -282,6 +291,9 @@ class Trainer {
     for (size_t i = static_cast<size_t>(group_.rank()); i < eval_.size();
          i += static_cast<size_t>(group_.world_size()))
       order.push_back(i);
+    // Batched by length (the loss is a sum over tokens, so the order does not matter): less padding.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return eval_[a].ids.size() > eval_[b].ids.size(); });
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(o_.batch_size)) {
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(o_.batch_size));
       auto batch = make_batch(eval_, order, begin, end, device_);
@@ -515,7 +527,7 @@ class Trainer {
       best_step_ = json.at("best_step").get<int64_t>();
       best_eval_ = json["best_eval_loss"].is_null() ? std::numeric_limits<double>::infinity()
                                                     : json["best_eval_loss"].get<double>();
-      order_ = epoch_order(train_.size(), o_.seed, epoch_, group_.rank(), group_.world_size());
+      order_ = epoch_plan();
     });
     log_info("train", "resumed at step {} of {} (epoch {}, batch {})", step_, total_steps_, epoch_, batch_);
     if (!group_.is_main()) return;

@@ -53,6 +53,8 @@ static symp::cli::Runner setup(CLI::App& app) {
   app.add_option("--max-steps", o->max_steps, "Optimiser steps in all (0: from --epochs)")
       ->capture_default_str();
   app.add_option("--batch-size", o->batch_size, "Sequences per micro-batch")->capture_default_str();
+  app.add_flag("--group-by-length", o->group_by_length,
+               "Batch sequences of similar length together (less padding; batches still shuffled)");
   app.add_option("--grad-accum", o->grad_accum, "Micro-batches per optimiser step")->capture_default_str();
   app.add_option("--max-length", o->data.max_length, "Max tokens per sequence")->capture_default_str();
   app.add_option("--overlong", *overlong, "Longer sequences: skip, truncate or error")->capture_default_str();

@@ -36,4 +36,13 @@ std::vector<Sequence> read_sequences(const std::string& path, const DatasetOptio
 // padded by wrapping to a multiple of `world` and dealt round-robin (torch's DistributedSampler).
 std::vector<size_t> epoch_order(size_t count, uint64_t seed, int64_t epoch, int rank = 0, int world = 1);
 
+// `order` rearranged so that each batch of `batch_size` holds sequences of similar length (as transformers'
+// group_by_length, with smaller mega-batches and the batches shuffled): cut into mega-batches of 4 batches,
+// each sorted longest first and cut into batches; the full batches are then visited in an order seeded by
+// (seed, epoch), and a short last batch stays last. Same indices, same count. Small mega-batches keep the
+// batches' contents changing from epoch to epoch: sorting 50 batches' worth (transformers' size) nearly
+// fixes which sequences share a batch on a corpus of a few hundred.
+std::vector<size_t> group_by_length(const std::vector<size_t>& order, const std::vector<size_t>& lengths,
+                                    size_t batch_size, uint64_t seed, int64_t epoch);
+
 }  // namespace symp::train

@@ -38,6 +38,7 @@ struct TrainOptions {
   int64_t epochs = 5;
   int64_t max_steps = 0;          // optimiser steps in all; 0 = epochs x steps per epoch
   int64_t batch_size = 1;         // sequences per micro-batch (right-padded)
+  bool group_by_length = false;   // batch sequences of similar length together (dataset.h group_by_length)
   int64_t grad_accum = 4;         // micro-batches per optimiser step
   double clip = 1.0;              // max global gradient norm; 0 = off
   int64_t eval_every = 200;       // steps between evaluations (and at the end); 0 = only at the end
