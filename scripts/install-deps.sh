@@ -7,6 +7,7 @@ pkgs=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libgloo-dev          # tensors, autograd, c10d (Gloo headers are included by c10d's)
   libopenblas0-pthread              # optimised BLAS: Debian's libtorch is ~14x slower on reference BLAS
+  libopenblas0-openmp               # the same BLAS on OpenMP threads, for training (recipes/quickstart/run.sh)
   libcli11-dev nlohmann-json3-dev libfmt-dev catch2
   libsentencepiece-dev              # text tokenizer for the embedded model
   libsndfile1-dev libsoxr-dev       # audio I/O and resampling

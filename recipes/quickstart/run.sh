@@ -5,7 +5,8 @@
 #   -> infer both under all 12 emotions
 #   -> eval-prosody -> judge (lexical diversity, offline proxy judge) -> report.md + report.html
 # Usage: recipes/quickstart/run.sh [RUN_DIR] ; scale with QS_PER_EMOTION, QS_NEUTRAL, QS_EPOCHS, QS_LORA_EPOCHS,
-# QS_EVAL_QUERIES, QS_SWEEP_QUERIES, QS_MAX_NEW_TOKENS, QS_TRAIN_THREADS, QS_LORA_LR, QS_LORA_DROPOUT, QS_ENVELOPE_CODES (QS_SEED seeds every
+# QS_EVAL_QUERIES, QS_SWEEP_QUERIES, QS_MAX_NEW_TOKENS, QS_TRAIN_THREADS, QS_LORA_LR, QS_LORA_DROPOUT, QS_ENVELOPE_CODES,
+# QS_GROUP_BY_LENGTH (QS_SEED seeds every
 # stage); QS_DEVICE=cuda trains, generates and probes on a GPU. Every stage is resumable: rerun the same
 # command after an interruption. tests/infer/test_quickstart.cpp runs it at CI scale (ctest -L quickstart).
 set -euo pipefail
@@ -17,10 +18,9 @@ per_emotion=${QS_PER_EMOTION:-30}  # 30 x 12 emotional records; the neutral spli
 neutral=${QS_NEUTRAL:-40}         # 40 neutral queries: about 12 in the eval partition
 base_epochs=${QS_EPOCHS:-4}       # base eval loss 3.89 after 4 epochs, 3.74 after 6 (2026-11-26 run)
 lora_epochs=${QS_LORA_EPOCHS:-8}  # with 8 envelope codes: probe 0.81 after 6 epochs, 0.83 after 8 (2026-12-04); fewer cost the prosody (docs/quickstart.md)
-# The tiny model trains as fast on one torch thread as on two on a 2-core machine (bench_train_tiny with
-# OMP_WAIT_POLICY=PASSIVE, which symp sets: 5,581 vs 5,552 tokens/s), and one leaves the other core free.
-# QS_TRAIN_THREADS=0: all cores.
-train_threads=${QS_TRAIN_THREADS:-1}
+# All cores (0): on the 2-core VM a LoRA step of this recipe ran 3,098 tokens/s on two torch threads against
+# 2,600-2,775 on one, the base 3,305 against 3,233 (40 steps each, 2026-12-04).
+train_threads=${QS_TRAIN_THREADS:-0}
 eval_queries=${QS_EVAL_QUERIES:-12}  # 12 queries x 12 emotions = 144 replies per system (issue 17)
 sweep_queries=${QS_SWEEP_QUERIES:-4}
 max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
@@ -35,6 +35,23 @@ lora_dropout=${QS_LORA_DROPOUT:-0.05}
 # (bench/cuda/quickstart_variants.sh) 8, 16 and 32 codes held 6, 7 and 8 with seed 42.
 envelope_codes=${QS_ENVELOPE_CODES:-16}
 device=${QS_DEVICE:-cpu}
+group_by_length=()
+[ "${QS_GROUP_BY_LENGTH:-1}" = 0 ] || group_by_length=(--group-by-length)
+# OpenBLAS built on OpenMP (Debian's libopenblas0-openmp, which scripts/install-deps.sh installs beside the
+# pthread build the system uses) runs its matrix products on libtorch's own OpenMP threads instead of a pool
+# of its own that spins between products: 40 LoRA steps ran 3,371 tokens/s against 3,098 (2026-12-04).
+# Only this recipe's processes load it; QS_SYSTEM_BLAS=1 keeps the system's.
+# With it all threads are one OpenMP pool, so training and the probe let them wait busy between operations
+# (OMP_WAIT_POLICY=ACTIVE, where symp otherwise sets PASSIVE: include/symp/core/process.h): 40 LoRA steps ran
+# 3,472 against 3,178 tokens/s and the probe 7 % faster, with bit-identical results (2026-12-04).
+busy=()
+for omp_blas in /usr/lib/*/openblas-openmp; do
+  if [ -z "${QS_SYSTEM_BLAS:-}" ] && [ -e "$omp_blas/libblas.so.3" ]; then
+    export LD_LIBRARY_PATH="$omp_blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    busy=(env "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}")
+    echo "quickstart: BLAS from $omp_blas" >&2
+  fi
+done
 mkdir -p "$R"
 
 # stage NAME DONE_FILE COMMAND...: runs COMMAND unless it succeeded before (DONE_FILE exists and the stage's
@@ -72,13 +89,15 @@ tok_vocab() {
 # The codec's ids are a product code (envelope x pitch x energy): --init-audio-factors starts their rows as sums
 # of per-factor vectors, so ids that share a pitch level start alike. Measured 2026-12-03 (seed 42, 144 replies
 # per system): base eval loss 3.86 against 3.90, and the LoRA's Spearman(F0 mean, arousal) 0.25 against 0.13.
-# Each evaluation of the 252 eval sequences costs 8-12 s on 2 cores (a sixth of the LoRA's time at every 50
-# steps): the base is evaluated every 100 steps, the LoRA every 200, and both at their last step.
+# Each evaluation of the 252 eval sequences costs about 10 s on 2 cores: both are evaluated at their last
+# step only (the exported model is the last one either way). --group-by-length batches sequences of similar
+# length (194-513 tokens here): 21 % of the tokens of a randomly drawn batch of 8 were padding, 8 % of a
+# grouped one.
 stage "train base (tiny GLM from scratch, no condition)" "$R/base/model/config.json" \
-  "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --init tiny --vocab-size "$(tok_vocab)" \
+  "${busy[@]}" "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --init tiny --vocab-size "$(tok_vocab)" \
   --init-audio-factors "$R/tok" --full --device "$device" --train "$R/enc_base/encoded_train.jsonl" \
   --eval "$R/enc_base/encoded_eval.jsonl" --out "$R/base" --epochs "$base_epochs" --lr 2e-3 --warmup-steps 20 \
-  --batch-size 8 --grad-accum 1 --eval-every 100 --save-every 50 --keep 1 --resume
+  --batch-size 8 "${group_by_length[@]}" --grad-accum 1 --eval-every 0 --save-every 50 --keep 1 --resume
 # The base never saw the condition's pieces in its input, so their embeddings are its random init and a LoRA
 # cannot change them: the adapter also trains the input embedding (PEFT's modules_to_save), and its loss is
 # on the reply, the part the condition steers (PAPER.md section 4 offers assistant-only loss). Measured on
@@ -88,10 +107,10 @@ stage "train base (tiny GLM from scratch, no condition)" "$R/base/model/config.j
 # (0.83, 0.82) but lost the loudness's link to arousal (0.15, 0.23 against 0.40) and not one reply got more
 # fluent (corpus bigram share 0.85, 0.86 against 0.83).
 stage "train-lora (with the condition)" "$R/lora/adapter/adapter_config.json" \
-  "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --model "$R/base/model" --train "$R/enc/encoded_train.jsonl" \
+  "${busy[@]}" "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --model "$R/base/model" --train "$R/enc/encoded_train.jsonl" \
   --eval "$R/enc/encoded_eval.jsonl" --out "$R/lora" --epochs "$lora_epochs" --lr "$lora_lr" --device "$device" --warmup-steps 10 \
   --lora-dropout "$lora_dropout" --lora-modules-to-save word_embeddings --assistant-only \
-  --batch-size 8 --grad-accum 1 --eval-every 200 --save-every 50 --keep 1 --resume
+  --batch-size 8 "${group_by_length[@]}" --grad-accum 1 --eval-every 0 --save-every 50 --keep 1 --resume
 stage "infer (eval neutral queries x 12 emotions, base and lora)" "$R/replies/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
@@ -103,7 +122,7 @@ stage "infer (happy -> sad sweep)" "$R/sweep/summary.json" \
   --out "$R/sweep"
 
 stage "probe (is each eval reply most likely under its own anchor? base and lora)" "$R/probe/probe_summary.json" \
-  "$SYMP" --seed "$seed" probe --model "$R/base/model" --include-base --adapter "lora=$R/lora/adapter" \
+  "${busy[@]}" "$SYMP" --seed "$seed" probe --model "$R/base/model" --include-base --adapter "lora=$R/lora/adapter" \
   --tokenizer "$R/tok" --encoded "$R/enc/encoded_eval.jsonl" --device "$device" --out "$R/probe"
 
 prosody() {  # some replies may hold no audio: eval-prosody then exits 1 but still writes the rest
