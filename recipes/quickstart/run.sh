@@ -6,7 +6,7 @@
 #   -> eval-prosody -> judge (lexical diversity, offline proxy judge) -> report.md + report.html
 # Usage: recipes/quickstart/run.sh [RUN_DIR] ; scale with QS_PER_EMOTION, QS_NEUTRAL, QS_EPOCHS, QS_LORA_EPOCHS,
 # QS_EVAL_QUERIES, QS_SWEEP_QUERIES, QS_MAX_NEW_TOKENS, QS_TRAIN_THREADS, QS_LORA_LR, QS_LORA_DROPOUT, QS_ENVELOPE_CODES,
-# QS_GROUP_BY_LENGTH (QS_SEED seeds every
+# QS_GROUP_BY_LENGTH, QS_TRAIN_RANKS (QS_SEED seeds every
 # stage); QS_DEVICE=cuda trains, generates and probes on a GPU. Every stage is resumable: rerun the same
 # command after an interruption. tests/infer/test_quickstart.cpp runs it at CI scale (ctest -L quickstart).
 set -euo pipefail
@@ -17,10 +17,26 @@ R=${1:-$root/runs/quickstart}
 per_emotion=${QS_PER_EMOTION:-30}  # 30 x 12 emotional records; the neutral split (below) is what teaches the condition
 neutral=${QS_NEUTRAL:-40}         # 40 neutral queries: about 12 in the eval partition
 base_epochs=${QS_EPOCHS:-4}       # base eval loss 3.89 after 4 epochs, 3.74 after 6 (2026-11-26 run)
-lora_epochs=${QS_LORA_EPOCHS:-8}  # with 8 envelope codes: probe 0.81 after 6 epochs, 0.83 after 8 (2026-12-04); fewer cost the prosody (docs/quickstart.md)
-# All cores (0): on the 2-core VM a LoRA step of this recipe ran 3,098 tokens/s on two torch threads against
-# 2,600-2,775 on one, the base 3,305 against 3,233 (40 steps each, 2026-12-04).
-train_threads=${QS_TRAIN_THREADS:-0}
+lora_epochs=${QS_LORA_EPOCHS:-10}  # 10 with the data-parallel trainings below: seed 44 held energy-arousal 0.46 against 0.26 after 8 (2026-12-04, docs/quickstart.md)
+# Both trainings run data-parallel on the CPU: one process (rank) per core, each with its share of the batch
+# of 8 (symp train-lora --nproc; gradients averaged over Gloo), since one small model's operations keep two
+# threads of one process busy only part of the time. 40 LoRA steps of this recipe on the 2-core VM
+# (2026-12-04, with the AVX-512 BLAS kernels below): 2 ranks x 1 thread 4,949-5,525 tokens/s against
+# 3,301-4,503 for 1 process x 2 threads. The global batch holds the same 8 sequences either way; each rank
+# draws its own dropout. QS_TRAIN_RANKS sets the ranks (1, 2, 4 or 8; default: as many as the cores allow, 1 on
+# a GPU); QS_TRAIN_THREADS the threads of each (default 0: the cores / the ranks).
+cores=$(nproc 2>/dev/null || echo 1)
+if [ -n "${QS_TRAIN_RANKS:-}" ]; then
+  train_ranks=$QS_TRAIN_RANKS
+elif [ "${QS_DEVICE:-cpu}" != cpu ]; then
+  train_ranks=1
+else
+  train_ranks=1
+  for r in 2 4 8; do [ "$cores" -ge "$r" ] && train_ranks=$r; done
+fi
+case "$train_ranks" in 1 | 2 | 4 | 8) ;; *) echo "quickstart: QS_TRAIN_RANKS=$train_ranks: expected 1, 2, 4 or 8 (a share of the batch of 8)" >&2; exit 2 ;; esac
+train_batch=$((8 / train_ranks))
+train_threads=${QS_TRAIN_THREADS:-$(( cores / train_ranks > 0 ? cores / train_ranks : 1 ))}
 eval_queries=${QS_EVAL_QUERIES:-12}  # 12 queries x 12 emotions = 144 replies per system (issue 17)
 sweep_queries=${QS_SWEEP_QUERIES:-4}
 max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
@@ -46,6 +62,21 @@ group_by_length=()
 # With it all threads are one OpenMP pool, so training and the probe let them wait busy between operations
 # (OMP_WAIT_POLICY=ACTIVE, where symp otherwise sets PASSIVE: include/symp/core/process.h): 40 LoRA steps ran
 # 3,472 against 3,178 tokens/s and the probe 7 % faster, with bit-identical results (2026-12-04).
+# OpenBLAS picks its kernels for the CPU it runs on unless OPENBLAS_CORETYPE names others; some machines pin
+# that to Haswell (AVX2: this VM's environment does). Where the CPU has the AVX-512 subsets of OpenBLAS's
+# SkylakeX kernels, the recipe's processes use those (what OpenBLAS itself chose on this VM, an AMD EPYC, was
+# Cooperlake, the same single-precision kernels): 40 LoRA steps ran 3,597-4,503 against 3,108-3,372 tokens/s
+# with Haswell's, the losses the same to 4 decimals (2026-12-04). QS_SYSTEM_BLAS=1 keeps the environment's BLAS
+# and its OPENBLAS_CORETYPE.
+if [ -z "${QS_SYSTEM_BLAS:-}" ] && [ -r /proc/cpuinfo ]; then
+  flags="$(grep -m1 '^flags' /proc/cpuinfo) "
+  if [[ $flags == *" avx512f "* && $flags == *" avx512bw "* && $flags == *" avx512dq "* && $flags == *" avx512vl "* ]]; then
+    [ "${OPENBLAS_CORETYPE:-SkylakeX}" = SkylakeX ] ||
+      echo "quickstart: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE replaced for this recipe (QS_SYSTEM_BLAS=1 keeps it)" >&2
+    export OPENBLAS_CORETYPE=SkylakeX
+    echo "quickstart: OpenBLAS's AVX-512 kernels (OPENBLAS_CORETYPE=SkylakeX)" >&2
+  fi
+fi
 busy=()
 for omp_blas in /usr/lib/*/openblas-openmp; do
   if [ -z "${QS_SYSTEM_BLAS:-}" ] && [ -e "$omp_blas/libblas.so.3" ]; then
@@ -96,10 +127,10 @@ tok_vocab() {
 # batches sequences of similar length (194-513 tokens here): 21 % of the tokens of a randomly drawn batch of 8
 # were padding, 8 % of a grouped one.
 stage "train base (tiny GLM from scratch, no condition)" "$R/base/model/config.json" \
-  "${busy[@]}" "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --init tiny --vocab-size "$(tok_vocab)" \
+  "${busy[@]}" "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --nproc "$train_ranks" --init tiny --vocab-size "$(tok_vocab)" \
   --init-audio-factors "$R/tok" --full --device "$device" --train "$R/enc_base/encoded_train.jsonl" \
   --eval "$R/enc_base/encoded_eval.jsonl" --out "$R/base" --epochs "$base_epochs" --lr 2e-3 --warmup-steps 20 \
-  --batch-size 8 "${group_by_length[@]}" --grad-accum 1 --eval-every 0 --save-every 50 --keep 1 --resume
+  --batch-size "$train_batch" "${group_by_length[@]}" --grad-accum 1 --eval-every 0 --save-every 50 --keep 1 --resume
 # The base never saw the condition's pieces in its input, so their embeddings are its random init and a LoRA
 # cannot change them: the adapter also trains the input embedding (PEFT's modules_to_save), and its loss is
 # on the reply, the part the condition steers (PAPER.md section 4 offers assistant-only loss). Measured on
@@ -109,10 +140,10 @@ stage "train base (tiny GLM from scratch, no condition)" "$R/base/model/config.j
 # (0.83, 0.82) but lost the loudness's link to arousal (0.15, 0.23 against 0.40) and not one reply got more
 # fluent (corpus bigram share 0.85, 0.86 against 0.83).
 stage "train-lora (with the condition)" "$R/lora/adapter/adapter_config.json" \
-  "${busy[@]}" "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --model "$R/base/model" --train "$R/enc/encoded_train.jsonl" \
+  "${busy[@]}" "$SYMP" --seed "$seed" --threads "$train_threads" train-lora --nproc "$train_ranks" --model "$R/base/model" --train "$R/enc/encoded_train.jsonl" \
   --eval "$R/enc/encoded_eval.jsonl" --out "$R/lora" --epochs "$lora_epochs" --lr "$lora_lr" --device "$device" --warmup-steps 10 \
   --lora-dropout "$lora_dropout" --lora-modules-to-save word_embeddings --assistant-only \
-  --batch-size 8 "${group_by_length[@]}" --grad-accum 1 --eval-every 0 --save-every 50 --keep 1 --resume
+  --batch-size "$train_batch" "${group_by_length[@]}" --grad-accum 1 --eval-every 0 --save-every 50 --keep 1 --resume
 stage "infer (eval neutral queries x 12 emotions, base and lora)" "$R/replies/summary.json" \
   "$SYMP" --seed "$seed" infer --model "$R/base/model" --tokenizer "$R/tok" --include-base \
   --adapter "lora=$R/lora/adapter" --manifest "$R/corpus/manifest.jsonl" --partition eval --split neutral \
