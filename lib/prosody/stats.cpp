@@ -124,7 +124,7 @@ Correlation spearman(const std::vector<double>& x, const std::vector<double>& y,
     size_t hits = 0;
     const double observed = std::fabs(c.rho) - 1e-12;  // tolerate rounding in equal shuffles
     for (int k = 0; k < permutations; ++k) {
-      for (size_t i = ry.size() - 1; i > 0; --i) std::swap(ry[i], ry[rng.below(i + 1)]);  // Fisher-Yates
+      rng.shuffle(ry);
       const double r = pearson(rx, ry);
       if (!std::isnan(r) && std::fabs(r) >= observed) ++hits;
     }

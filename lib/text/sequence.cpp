@@ -164,7 +164,7 @@ EncodedSequence build_sequence(const SequenceInput& record, const ChatTokenizer&
 std::set<std::string> choose_na_records(std::vector<std::string> ids, double fraction, uint64_t seed) {
   std::sort(ids.begin(), ids.end());
   Rng rng(seed);
-  for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[rng.below(i)]);  // Fisher-Yates
+  rng.shuffle(ids);
   const size_t take = static_cast<size_t>(std::llround(fraction * ids.size()));
   return std::set<std::string>(ids.begin(), ids.begin() + std::min(take, ids.size()));
 }

@@ -85,7 +85,7 @@ std::vector<size_t> epoch_order(size_t count, uint64_t seed, int64_t epoch, int 
   std::vector<size_t> order(count);
   std::iota(order.begin(), order.end(), 0);
   Rng rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
-  for (size_t i = count; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);  // Fisher-Yates
+  rng.shuffle(order);
   const size_t padded = (count + world - 1) / world * world;
   std::vector<size_t> mine;
   for (size_t i = static_cast<size_t>(rank); i < padded; i += static_cast<size_t>(world)) {
@@ -108,7 +108,7 @@ std::vector<size_t> group_by_length(const std::vector<size_t>& order, const std:
   std::vector<size_t> batches(full);
   std::iota(batches.begin(), batches.end(), 0);
   Rng rng((seed ^ 0x6c656e67746873ULL) * 1000003ULL + static_cast<uint64_t>(epoch));
-  for (size_t i = full; i > 1; --i) std::swap(batches[i - 1], batches[rng.below(i)]);
+  rng.shuffle(batches);
   std::vector<size_t> out;
   out.reserve(sorted.size());
   for (const size_t b : batches)

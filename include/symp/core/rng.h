@@ -3,6 +3,8 @@
 // (std::normal_distribution is not specified bit for bit, so normal() is Box-Muller on mt19937_64).
 #include <cstdint>
 #include <random>
+#include <utility>
+#include <vector>
 
 namespace symp {
 
@@ -15,6 +17,11 @@ class Rng {
   uint64_t below(uint64_t n);
   // Standard normal (Box-Muller; the second value of each pair is kept for the next call).
   double normal();
+  // Fisher-Yates, last position first: the draws below(n), below(n - 1), ..., below(2).
+  template <class T>
+  void shuffle(std::vector<T>& items) {
+    for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(i)]);
+  }
   std::mt19937_64& engine() { return engine_; }
 
  private:
