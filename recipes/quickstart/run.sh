@@ -18,25 +18,6 @@ per_emotion=${QS_PER_EMOTION:-30}  # 30 x 12 emotional records; the neutral spli
 neutral=${QS_NEUTRAL:-40}         # 40 neutral queries: about 12 in the eval partition
 base_epochs=${QS_EPOCHS:-4}       # base eval loss 3.89 after 4 epochs, 3.74 after 6 (2026-11-26 run)
 lora_epochs=${QS_LORA_EPOCHS:-10}  # 10 with the data-parallel trainings below: seed 44 held energy-arousal 0.46 against 0.26 after 8 (2026-12-04, docs/quickstart.md)
-# Both trainings run data-parallel on the CPU: one process (rank) per core, each with its share of the batch
-# of 8 (symp train-lora --nproc; gradients averaged over Gloo), since one small model's operations keep two
-# threads of one process busy only part of the time. 40 LoRA steps of this recipe on the 2-core VM
-# (2026-12-04, with the AVX-512 BLAS kernels below): 2 ranks x 1 thread 4,949-5,525 tokens/s against
-# 3,301-4,503 for 1 process x 2 threads. The global batch holds the same 8 sequences either way; each rank
-# draws its own dropout. QS_TRAIN_RANKS sets the ranks (1, 2, 4 or 8; default: as many as the cores allow, 1 on
-# a GPU); QS_TRAIN_THREADS the threads of each (default 0: the cores / the ranks).
-cores=$(nproc 2>/dev/null || echo 1)
-if [ -n "${QS_TRAIN_RANKS:-}" ]; then
-  train_ranks=$QS_TRAIN_RANKS
-elif [ "${QS_DEVICE:-cpu}" != cpu ]; then
-  train_ranks=1
-else
-  train_ranks=1
-  for r in 2 4 8; do [ "$cores" -ge "$r" ] && train_ranks=$r; done
-fi
-case "$train_ranks" in 1 | 2 | 4 | 8) ;; *) echo "quickstart: QS_TRAIN_RANKS=$train_ranks: expected 1, 2, 4 or 8 (a share of the batch of 8)" >&2; exit 2 ;; esac
-train_batch=$((8 / train_ranks))
-train_threads=${QS_TRAIN_THREADS:-$(( cores / train_ranks > 0 ? cores / train_ranks : 1 ))}
 eval_queries=${QS_EVAL_QUERIES:-12}  # 12 queries x 12 emotions = 144 replies per system (issue 17)
 sweep_queries=${QS_SWEEP_QUERIES:-4}
 max_new_tokens=${QS_MAX_NEW_TOKENS:-400}
@@ -51,40 +32,58 @@ lora_dropout=${QS_LORA_DROPOUT:-0.05}
 # (bench/cuda/quickstart_variants.sh) 8, 16 and 32 codes held 6, 7 and 8 with seed 42.
 envelope_codes=${QS_ENVELOPE_CODES:-16}
 device=${QS_DEVICE:-cpu}
+# Both trainings run data-parallel on the CPU: one process (rank) per core, each with its share of the batch
+# of 8 (symp train-lora --nproc; gradients averaged over Gloo), since one small model's operations keep two
+# threads of one process busy only part of the time. 40 LoRA steps of this recipe on the 2-core VM
+# (2026-12-04, with the AVX-512 BLAS kernels below): 2 ranks x 1 thread 4,949-5,525 tokens/s against
+# 3,301-4,503 for 1 process x 2 threads. The global batch holds the same 8 sequences either way; each rank
+# draws its own dropout. QS_TRAIN_RANKS sets the ranks (1, 2, 4 or 8; default: as many as the cores allow, 1 on
+# a GPU); QS_TRAIN_THREADS the threads of each (default: the cores / the ranks).
+cores=$(nproc 2>/dev/null || echo 1)
+if [ -n "${QS_TRAIN_RANKS:-}" ]; then
+  train_ranks=$QS_TRAIN_RANKS
+elif [ "$device" != cpu ]; then
+  train_ranks=1
+else
+  train_ranks=1
+  for r in 2 4 8; do [ "$cores" -ge "$r" ] && train_ranks=$r; done
+fi
+case "$train_ranks" in 1 | 2 | 4 | 8) ;; *) echo "quickstart: QS_TRAIN_RANKS=$train_ranks: expected 1, 2, 4 or 8 (a share of the batch of 8)" >&2; exit 2 ;; esac
+train_batch=$((8 / train_ranks))
+train_threads=${QS_TRAIN_THREADS:-$(( cores / train_ranks > 0 ? cores / train_ranks : 1 ))}
 # Random batches by default. QS_GROUP_BY_LENGTH=1 batches by length: about 3 minutes faster, but with the
 # same seed (44) the probe fell from 0.847 to 0.757 (2026-12-04, docs/quickstart.md).
 group_by_length=()
 [ "${QS_GROUP_BY_LENGTH:-0}" = 0 ] || group_by_length=(--group-by-length)
-# OpenBLAS built on OpenMP (Debian's libopenblas0-openmp, which scripts/install-deps.sh installs beside the
-# pthread build the system uses) runs its matrix products on libtorch's own OpenMP threads instead of a pool
-# of its own that spins between products: 40 LoRA steps ran 3,371 tokens/s against 3,098 (2026-12-04).
-# Only this recipe's processes load it; QS_SYSTEM_BLAS=1 keeps the system's.
-# With it all threads are one OpenMP pool, so training and the probe let them wait busy between operations
-# (OMP_WAIT_POLICY=ACTIVE, where symp otherwise sets PASSIVE: include/symp/core/process.h): 40 LoRA steps ran
-# 3,472 against 3,178 tokens/s and the probe 7 % faster, with bit-identical results (2026-12-04).
-# OpenBLAS picks its kernels for the CPU it runs on unless OPENBLAS_CORETYPE names others; some machines pin
-# that to Haswell (AVX2: this VM's environment does). Where the CPU has the AVX-512 subsets of OpenBLAS's
-# SkylakeX kernels, the recipe's processes use those (what OpenBLAS itself chose on this VM, an AMD EPYC, was
-# Cooperlake, the same single-precision kernels): 40 LoRA steps ran 3,597-4,503 against 3,108-3,372 tokens/s
-# with Haswell's, the losses the same to 4 decimals (2026-12-04). QS_SYSTEM_BLAS=1 keeps the environment's BLAS
-# and its OPENBLAS_CORETYPE.
-if [ -z "${QS_SYSTEM_BLAS:-}" ] && [ -r /proc/cpuinfo ]; then
-  flags="$(grep -m1 '^flags' /proc/cpuinfo) "
+# Unless QS_SYSTEM_BLAS=1 (keep the environment's BLAS and its settings), the recipe's own processes get:
+# - OpenBLAS's AVX-512 kernels where the CPU has the subsets its SkylakeX kernels use. OpenBLAS picks kernels
+#   for the CPU it runs on unless OPENBLAS_CORETYPE names others, and some machines pin that to Haswell (AVX2:
+#   this VM's environment does; OpenBLAS itself chose Cooperlake on this AMD EPYC, the same single-precision
+#   kernels). 40 LoRA steps ran 3,597-4,503 against 3,108-3,372 tokens/s with Haswell's, the losses the same to
+#   4 decimals (2026-12-04).
+# - OpenBLAS built on OpenMP (Debian's libopenblas0-openmp, which scripts/install-deps.sh installs beside the
+#   pthread build the system uses): its matrix products run on libtorch's own OpenMP threads instead of a pool
+#   of its own that spins between products. 40 LoRA steps ran 3,371 tokens/s against 3,098 (2026-12-04).
+#   With all threads in one OpenMP pool, training and the probe let them wait busy between operations
+#   (OMP_WAIT_POLICY=ACTIVE, where symp otherwise sets PASSIVE: include/symp/core/process.h): 40 LoRA steps
+#   ran 3,472 against 3,178 tokens/s and the probe 7 % faster, with bit-identical results (2026-12-04).
+busy=()
+if [ -z "${QS_SYSTEM_BLAS:-}" ]; then
+  flags="$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true) "  # none on CPUs whose cpuinfo says Features
   if [[ $flags == *" avx512f "* && $flags == *" avx512bw "* && $flags == *" avx512dq "* && $flags == *" avx512vl "* ]]; then
     [ "${OPENBLAS_CORETYPE:-SkylakeX}" = SkylakeX ] ||
       echo "quickstart: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE replaced for this recipe (QS_SYSTEM_BLAS=1 keeps it)" >&2
     export OPENBLAS_CORETYPE=SkylakeX
     echo "quickstart: OpenBLAS's AVX-512 kernels (OPENBLAS_CORETYPE=SkylakeX)" >&2
   fi
+  for omp_blas in /usr/lib/*/openblas-openmp; do
+    if [ -e "$omp_blas/libblas.so.3" ]; then
+      export LD_LIBRARY_PATH="$omp_blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      busy=(env "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}")
+      echo "quickstart: BLAS from $omp_blas" >&2
+    fi
+  done
 fi
-busy=()
-for omp_blas in /usr/lib/*/openblas-openmp; do
-  if [ -z "${QS_SYSTEM_BLAS:-}" ] && [ -e "$omp_blas/libblas.so.3" ]; then
-    export LD_LIBRARY_PATH="$omp_blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    busy=(env "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}")
-    echo "quickstart: BLAS from $omp_blas" >&2
-  fi
-done
 mkdir -p "$R"
 
 # stage NAME DONE_FILE COMMAND...: runs COMMAND unless it succeeded before (DONE_FILE exists and the stage's
